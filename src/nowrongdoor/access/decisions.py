@@ -1,0 +1,239 @@
+"""The access decision: may this actor see this category of this youth's data, for this purpose?
+
+One rule, used two ways (the Kolibri pattern): ``AccessContext.decide`` answers for one
+piece of data, and ``AccessContext.readable`` returns a ``Q`` that selects exactly the rows
+``decide`` would allow, so a list can never show what the object check would refuse. The
+access-matrix tests hold the two to each other.
+
+The rule, in order:
+
+1. The actor's role must act for the purpose (a screener screens; an analyst analyses).
+2. The purpose must use the category (screening does not read case notes).
+3. Data the actor's own agency recorded: allowed.
+4. An open break-glass on this youth by this actor: allowed, and audited as such.
+5. Another agency's data: allowed only under a sharing agreement in force that names
+   the category and the purpose, and, where the category needs it (health, mental
+   health, substance use, education, ...), a consent in force for this youth.
+6. Otherwise refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q
+
+from nowrongdoor import clock
+from nowrongdoor.access.audit import record_event
+from nowrongdoor.access.models import BreakGlass, Consent, SharingAgreement
+from nowrongdoor.dictionary import vocabulary
+from nowrongdoor.directory.models import Agency, User
+from nowrongdoor.errors import AccessDenied
+
+OWN_AGENCY = "own_agency"
+AGREEMENT = "agreement"
+AGREEMENT_AND_CONSENT = "agreement_and_consent"
+BREAK_GLASS = "break_glass"
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    basis: str
+    reason: str
+    category: str
+    purpose: str
+    owner_agency_id: int | None
+
+
+def agreements_in_force(recipient: Agency, on: dt.date) -> list[SharingAgreement]:
+    """Agreements under which ``recipient`` may receive data on date ``on``."""
+    return list(
+        SharingAgreement.objects.filter(
+            Q(recipient_agency=recipient) | Q(recipient_type=recipient.agency_type, county_id=recipient.county_id),
+            valid_from__lte=on,
+        )
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+        .filter(Q(terminated_on__isnull=True) | Q(terminated_on__gt=on))
+    )
+
+
+def _consents_in_force(on: dt.date, recipient_id: int, purpose: str) -> Q:
+    return (
+        Q(given_on__lte=on, revoked_on__isnull=True)
+        & (Q(expires_on__isnull=True) | Q(expires_on__gte=on))
+        & (Q(recipient_agency__isnull=True) | Q(recipient_agency_id=recipient_id))
+        & (Q(purpose="") | Q(purpose=purpose))
+    )
+
+
+@dataclass
+class AccessContext:
+    """Everything one actor's decisions for one purpose rest on, loaded once."""
+
+    actor: User
+    purpose: str
+    on: dt.date = field(default_factory=clock.today)
+    _disclosers: dict[str, set[int]] | None = None
+    _consents: dict[int, set[str]] = field(default_factory=dict)
+    _glass: set[int] | None = None
+
+    # -- facts, loaded lazily -------------------------------------------------
+    def disclosers(self, category: str) -> set[int]:
+        """Ids of agencies whose ``category`` data reaches the actor's agency for the purpose."""
+        if self._disclosers is None:
+            self._disclosers = {}
+            agency = self.actor.agency
+            if agency is not None:
+                type_parties: dict[tuple[str, int], list[str]] = {}
+                for agreement in agreements_in_force(agency, self.on):
+                    if self.purpose not in agreement.purposes:
+                        continue
+                    for cat in agreement.categories:
+                        bucket = self._disclosers.setdefault(cat, set())
+                        if agreement.discloser_agency_id is not None:
+                            bucket.add(agreement.discloser_agency_id)
+                        else:
+                            type_parties.setdefault((agreement.discloser_type, agreement.county_id), []).append(cat)
+                for (agency_type, county_id), cats in type_parties.items():
+                    ids = set(
+                        Agency.objects.filter(agency_type=agency_type, county_id=county_id).values_list("id", flat=True)
+                    )
+                    for cat in cats:
+                        self._disclosers[cat] |= ids
+        return self._disclosers.get(category, set())
+
+    def consented(self, youth_id: int) -> set[str]:
+        if youth_id not in self._consents:
+            agency_id = self.actor.agency_id or 0
+            self._consents[youth_id] = set(
+                Consent.objects.filter(_consents_in_force(self.on, agency_id, self.purpose), youth_id=youth_id)
+                .values_list("category", flat=True)
+            )
+        return self._consents[youth_id]
+
+    def glass(self) -> set[int]:
+        """Youth ids the actor holds an open break-glass on."""
+        if self._glass is None:
+            self._glass = set(
+                BreakGlass.objects.filter(actor=self.actor, expires_at__gt=clock.now()).values_list(
+                    "youth_id", flat=True
+                )
+            )
+        return self._glass
+
+    # -- the rule ----------------------------------------------------------------
+    def _gate(self, category: str) -> str | None:
+        v = vocabulary()
+        if self.actor.agency_id is None or not self.actor.is_active:
+            return "the account belongs to no agency or is inactive"
+        if self.purpose not in v.role_purposes(self.actor.role):
+            return f"role {self.actor.role or 'none'!r} does not act for purpose {self.purpose!r}"
+        if category not in v.purpose_categories(self.purpose):
+            return f"purpose {self.purpose!r} does not use category {category!r}"
+        return None
+
+    def decide(self, *, youth_id: int, category: str, owner_agency_id: int) -> Decision:
+        def result(allowed: bool, basis: str, reason: str) -> Decision:
+            return Decision(allowed, basis, reason, category, self.purpose, owner_agency_id)
+
+        refused = self._gate(category)
+        if refused:
+            return result(False, "", refused)
+        if owner_agency_id == self.actor.agency_id:
+            return result(True, OWN_AGENCY, "recorded by the actor's own agency")
+        if youth_id in self.glass():
+            return result(True, BREAK_GLASS, "emergency access (break-glass) in force")
+        if owner_agency_id not in self.disclosers(category):
+            return result(False, "", f"no sharing agreement in force covers {category!r} for {self.purpose!r}")
+        if not vocabulary().requires_consent(category):
+            return result(True, AGREEMENT, "sharing agreement in force")
+        if category in self.consented(youth_id):
+            return result(True, AGREEMENT_AND_CONSENT, "sharing agreement and consent in force")
+        return result(False, "", f"{category!r} needs the youth's consent and none is in force")
+
+    def readable(
+        self,
+        categories: Iterable[str],
+        *,
+        category_field: str | None = "category",
+        owner_field: str = "agency_id",
+        youth_field: str = "youth_id",
+    ) -> Q:
+        """A filter selecting the rows ``decide`` allows. ``category_field=None`` means
+        every row is of the single category given."""
+        nothing = Q(pk__in=[])
+        clauses = nothing
+        for category in categories:
+            if self._gate(category):
+                continue
+            allowed = Q(**{owner_field: self.actor.agency_id}) | Q(**{f"{youth_field}__in": sorted(self.glass())})
+            disclosers = sorted(self.disclosers(category))
+            if disclosers:
+                shared = Q(**{f"{owner_field}__in": disclosers})
+                if vocabulary().requires_consent(category):
+                    consent = Consent.objects.filter(
+                        _consents_in_force(self.on, self.actor.agency_id or 0, self.purpose),
+                        youth_id=OuterRef(youth_field),
+                        category=category,
+                    )
+                    shared &= Exists(consent)
+                allowed |= shared
+            if category_field is not None:
+                allowed &= Q(**{category_field: category})
+            clauses |= allowed
+        return clauses
+
+
+def authorize(
+    ctx: AccessContext,
+    *,
+    youth_id: int,
+    category: str,
+    owner_agency_id: int,
+    action: str,
+    object_type: str = "",
+    object_id: str = "",
+    audit_allowed: bool = True,
+) -> Decision:
+    """Decide, audit, and raise ``AccessDenied`` on refusal.
+
+    Call it *before* opening the transaction that writes, so a refusal's audit row is
+    committed even though the operation stops. With ``audit_allowed=False`` the caller
+    records the allowed event itself inside its write transaction.
+    """
+    decision = ctx.decide(youth_id=youth_id, category=category, owner_agency_id=owner_agency_id)
+    if not decision.allowed or audit_allowed:
+        audit_decision(ctx, decision, youth_id=youth_id, action=action, object_type=object_type, object_id=object_id)
+    if not decision.allowed:
+        raise AccessDenied(decision.reason)
+    return decision
+
+
+def audit_decision(
+    ctx: AccessContext,
+    decision: Decision,
+    *,
+    youth_id: int | None,
+    action: str,
+    object_type: str = "",
+    object_id: str = "",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    record_event(
+        actor=ctx.actor,
+        action=action,
+        allowed=decision.allowed,
+        youth_id=youth_id,
+        owner_agency_id=decision.owner_agency_id,
+        category=decision.category,
+        purpose=decision.purpose,
+        basis=decision.basis,
+        reason=decision.reason,
+        object_type=object_type,
+        object_id=object_id,
+        detail=detail,
+    )

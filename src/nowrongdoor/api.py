@@ -1,0 +1,413 @@
+"""The JSON API (django-ninja): the "any door" intake and reads, OpenAPI at /api/openapi.json.
+
+Handlers are thin: they parse, call a selector or service with the acting user, and
+shape the answer. Domain errors map to HTTP here, once: ``ValidationFailed`` -> 422
+naming each field, ``AccessDenied`` -> 403, ``NotFound`` -> 404 (also for youth the caller
+may not know exist), ``StaleEdit`` -> 409.
+"""
+
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, NinjaAPI, Query, Schema
+from ninja.errors import AuthenticationError, ValidationError
+from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.security import HttpBearer, django_auth
+from pydantic import field_validator
+
+from nowrongdoor import __version__
+from nowrongdoor.access import selectors as access_selectors
+from nowrongdoor.access import services as access_services
+from nowrongdoor.directory.models import County, User
+from nowrongdoor.errors import AccessDenied, NotFound, StaleEdit, ValidationFailed
+from nowrongdoor.youth import selectors, services
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer nwd_...``: an agency system's integration token."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        return access_services.authenticate_token(token)
+
+
+api = NinjaAPI(
+    title="NoWrongDoor API",
+    version=__version__,
+    description="Any-door intake of agency records and contacts; access-controlled, audited reads.",
+    auth=[TokenAuth(), django_auth],
+    urls_namespace="api",
+)
+
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+ShortText = Annotated[str, Field(max_length=100)]
+Code = Annotated[str, Field(max_length=40)]
+LocalId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+def _actor(request: HttpRequest) -> User:
+    actor = request.auth  # type: ignore[attr-defined]
+    assert isinstance(actor, User)
+    return actor
+
+
+def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(ValidationFailed)
+def _validation_failed(request: HttpRequest, exc: ValidationFailed) -> HttpResponse:
+    detail = [
+        {"loc": ["body", *field.split(".")], "msg": msg, "type": "value_error"}
+        for field, msgs in exc.errors.items()
+        for msg in msgs
+    ]
+    return _error(request, 422, {"detail": detail})
+
+
+@api.exception_handler(AccessDenied)
+def _access_denied(request: HttpRequest, exc: AccessDenied) -> HttpResponse:
+    return _error(request, 403, {"detail": "You do not have access to this for that purpose."})
+
+
+@api.exception_handler(NotFound)
+def _not_found(request: HttpRequest, exc: NotFound) -> HttpResponse:
+    return _error(request, 404, {"detail": "Not found."})
+
+
+@api.exception_handler(StaleEdit)
+def _stale(request: HttpRequest, exc: StaleEdit) -> HttpResponse:
+    return _error(request, 409, {"detail": str(exc), "current_version": exc.current_version})
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, {"detail": "Sign in, or send a valid integration token."})
+
+
+@api.exception_handler(ValidationError)
+def _schema_invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return _error(request, 422, {"detail": exc.errors})
+
+
+# -- schemas ---------------------------------------------------------------------
+
+
+class SourceRecordIn(Schema):
+    local_id: LocalId
+    first_name: Name
+    middle_name: ShortText = ""
+    last_name: Name
+    aliases: Annotated[list[Name], Field(max_length=20)] = []
+    date_of_birth: dt.date | None = None
+    estimated_age: Annotated[int, Field(ge=0, le=25)] | None = None
+    sex: Code = "unknown"
+    gender_identity: Code = ""
+    sexual_orientation: Code = ""
+    race_ethnicity: Code = "unknown"
+    language: Annotated[str, Field(max_length=10)] = ""
+    residence_county: ShortText = ""
+    residence_zip: Annotated[str, Field(max_length=10)] = ""
+    youth_id: uuid.UUID | None = Field(None, description="Join a youth you can already see (a referral).")
+
+
+class SourceRecordPatch(Schema):
+    version: Annotated[int, Field(ge=1)]
+    first_name: Name | None = None
+    middle_name: ShortText | None = None
+    last_name: Name | None = None
+    aliases: Annotated[list[Name], Field(max_length=20)] | None = None
+    date_of_birth: dt.date | None = None
+    estimated_age: Annotated[int, Field(ge=0, le=25)] | None = None
+    sex: Code | None = None
+    race_ethnicity: Code | None = None
+    language: Annotated[str, Field(max_length=10)] | None = None
+    residence_zip: Annotated[str, Field(max_length=10)] | None = None
+
+
+class SourceRecordOut(Schema):
+    id: uuid.UUID
+    youth_id: uuid.UUID
+    local_id: str
+    first_name: str
+    middle_name: str
+    last_name: str
+    aliases: list[str]
+    date_of_birth: dt.date | None
+    estimated_age: int | None
+    sex: str
+    race_ethnicity: str
+    version: int
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        raise ValueError("must include a time zone offset, e.g. 2026-05-03T14:00:00-07:00")
+    return value
+
+
+class ContactIn(Schema):
+    source_record_id: uuid.UUID
+    contact_type: Code
+    occurred_at: dt.datetime
+    details: dict[str, Any] = {}
+    local_id: Annotated[str, Field(max_length=64)] = ""
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _tz(cls, value: dt.datetime) -> dt.datetime:
+        return _aware(value)
+
+
+class ContactPatch(Schema):
+    version: Annotated[int, Field(ge=1)]
+    occurred_at: dt.datetime | None = None
+    details: dict[str, Any] | None = None
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _tz(cls, value: dt.datetime | None) -> dt.datetime | None:
+        return None if value is None else _aware(value)
+
+
+class ContactOut(Schema):
+    id: uuid.UUID
+    youth_id: uuid.UUID
+    source_record_id: uuid.UUID
+    contact_type: str
+    category: str
+    occurred_at: dt.datetime
+    details: dict[str, Any]
+    version: int
+
+
+class YouthSummaryOut(Schema):
+    id: str
+    display_name: str
+    age: int | None
+    county: str
+
+
+class IdentityOut(Schema):
+    id: str
+    agency: str
+    agency_type: str
+    local_id: str
+    first_name: str
+    middle_name: str
+    last_name: str
+    aliases: list[str]
+    date_of_birth: dt.date | None
+    age: int | None
+    sex: str
+    race_ethnicity: str
+    language: str
+    residence_county: str
+    gender_identity: str | None
+    sexual_orientation: str | None
+    version: int
+
+
+class ContactViewOut(Schema):
+    id: str
+    agency: str
+    agency_type: str
+    contact_type: str
+    category: str
+    occurred_at: dt.datetime
+    details: dict[str, Any]
+    withheld_fields: list[str]
+    version: int
+
+
+class YouthOut(Schema):
+    id: str
+    purpose: str
+    identities: list[IdentityOut]
+    contacts: list[ContactViewOut]
+    withheld_contacts: int
+    withheld_records: int
+    bases: list[str]
+
+
+class BreakGlassIn(Schema):
+    justification: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class BreakGlassOut(Schema):
+    id: int
+    expires_at: dt.datetime
+
+
+class AuditEventOut(Schema):
+    seq: int
+    at: dt.datetime
+    actor_username: str
+    actor_agency_id: int | None
+    owner_agency_id: int | None
+    youth_id: int | None
+    category: str
+    purpose: str
+    action: str
+    allowed: bool
+    basis: str
+    object_type: str
+    object_id: str
+
+
+class Problem(Schema):
+    detail: Any
+
+
+ERRORS: dict[int, type[Schema]] = {401: Problem, 403: Problem, 404: Problem, 422: Problem}
+
+
+def _record_out(record: Any) -> dict[str, Any]:
+    return {
+        "id": record.public_id, "youth_id": record.youth.public_id, "local_id": record.local_id,
+        "first_name": record.first_name, "middle_name": record.middle_name, "last_name": record.last_name,
+        "aliases": record.aliases, "date_of_birth": record.date_of_birth, "estimated_age": record.estimated_age,
+        "sex": record.sex, "race_ethnicity": record.race_ethnicity, "version": record.version,
+    }
+
+
+def _contact_out(contact: Any) -> dict[str, Any]:
+    return {
+        "id": contact.public_id, "youth_id": contact.youth.public_id,
+        "source_record_id": contact.source_record.public_id, "contact_type": contact.contact_type,
+        "category": contact.category, "occurred_at": contact.occurred_at, "details": contact.details,
+        "version": contact.version,
+    }
+
+
+def _county(name: str) -> County | None:
+    if not name:
+        return None
+    county = County.objects.filter(name__iexact=name).first()
+    if county is None:
+        raise ValidationFailed({"residence_county": [f"unknown county {name!r}"]})
+    return county
+
+
+# -- source records ----------------------------------------------------------------
+
+
+@api.post("/source-records", response={201: SourceRecordOut, **ERRORS}, tags=["intake"])
+def create_source_record(request: HttpRequest, payload: SourceRecordIn) -> tuple[int, dict[str, Any]]:
+    """Record a youth as your agency knows them (your own local id, names, date of birth)."""
+    data = payload.model_dump(exclude={"youth_id", "residence_county"})
+    record = services.create_source_record(
+        actor=_actor(request), residence_county=_county(payload.residence_county),
+        youth_public_id=str(payload.youth_id) if payload.youth_id else None, **data,
+    )
+    return 201, _record_out(record)
+
+
+@api.get("/source-records/{record_id}", response={200: SourceRecordOut, **ERRORS}, tags=["intake"])
+def read_source_record(request: HttpRequest, record_id: uuid.UUID) -> dict[str, Any]:
+    """One of your agency's own records, for editing (other agencies' records: see /youth)."""
+    actor = _actor(request)
+    record = selectors.own_source_record(actor=actor, public_id=str(record_id))
+    selectors.get_youth(actor=actor, public_id=str(record.youth.public_id), purpose=services.writing_purpose(actor))
+    return _record_out(record)
+
+
+@api.patch("/source-records/{record_id}", response={200: SourceRecordOut, 409: Problem, **ERRORS}, tags=["intake"])
+def update_source_record(request: HttpRequest, record_id: uuid.UUID, payload: SourceRecordPatch) -> dict[str, Any]:
+    """Change your record; send the ``version`` you read. A stale version gets 409."""
+    changes = payload.model_dump(exclude={"version"}, exclude_unset=True)
+    record = services.update_source_record(
+        actor=_actor(request), public_id=str(record_id), expected_version=payload.version, changes=changes
+    )
+    return _record_out(record)
+
+
+# -- contacts ----------------------------------------------------------------------
+
+
+@api.post("/contacts", response={201: ContactOut, **ERRORS}, tags=["intake"])
+def create_contact(request: HttpRequest, payload: ContactIn) -> tuple[int, dict[str, Any]]:
+    """Record a dated event (report, placement, absence, arrest, visit...) on your record."""
+    contact = services.create_contact(
+        actor=_actor(request), source_record_public_id=str(payload.source_record_id),
+        contact_type=payload.contact_type, occurred_at=payload.occurred_at, details=payload.details,
+        local_id=payload.local_id,
+    )
+    return 201, _contact_out(contact)
+
+
+@api.patch("/contacts/{contact_id}", response={200: ContactOut, 409: Problem, **ERRORS}, tags=["intake"])
+def update_contact(request: HttpRequest, contact_id: uuid.UUID, payload: ContactPatch) -> dict[str, Any]:
+    """Correct your contact; send the ``version`` you read. A stale version gets 409."""
+    contact = services.update_contact(
+        actor=_actor(request), public_id=str(contact_id), expected_version=payload.version,
+        occurred_at=payload.occurred_at, details=payload.details,
+    )
+    return _contact_out(contact)
+
+
+# -- youth -------------------------------------------------------------------------
+
+
+class YouthSearch(Schema):
+    q: Annotated[str, Field(min_length=1, max_length=100)]
+    purpose: Code = ""
+    date_of_birth: dt.date | None = None
+
+
+@api.get("/youth", response={200: list[YouthSummaryOut], **ERRORS}, tags=["youth"])
+def search_youth(request: HttpRequest, filters: Query[YouthSearch]) -> list[dict[str, Any]]:
+    """Youth you may see whose names match; only name, age and county until you open one."""
+    actor = _actor(request)
+    results = selectors.search_youth(
+        actor=actor, query=filters.q, purpose=filters.purpose or services.writing_purpose(actor),
+        date_of_birth=filters.date_of_birth,
+    )
+    return [{"id": r.public_id, "display_name": r.display_name, "age": r.age, "county": r.county} for r in results]
+
+
+@api.get("/youth/{youth_id}", response={200: YouthOut, **ERRORS}, tags=["youth"])
+def read_youth(request: HttpRequest, youth_id: uuid.UUID, purpose: Code = "") -> dict[str, Any]:
+    """A youth with the records and contacts you may see for ``purpose``; the rest are counted."""
+    actor = _actor(request)
+    view = selectors.get_youth(
+        actor=actor, public_id=str(youth_id), purpose=purpose or services.writing_purpose(actor)
+    )
+    return {
+        "id": view.public_id, "purpose": view.purpose,
+        "identities": [{"id": i.public_id, **{k: getattr(i, k) for k in IdentityOut.model_fields if k != "id"}}
+                       for i in view.identities],
+        "contacts": [{"id": c.public_id, **{k: getattr(c, k) for k in ContactViewOut.model_fields if k != "id"}}
+                     for c in view.contacts],
+        "withheld_contacts": view.withheld_contacts, "withheld_records": view.withheld_records,
+        "bases": view.bases,
+    }
+
+
+@api.post("/youth/{youth_id}/break-glass", response={201: BreakGlassOut, **ERRORS}, tags=["youth"])
+def break_glass(request: HttpRequest, youth_id: uuid.UUID, payload: BreakGlassIn) -> tuple[int, dict[str, Any]]:
+    """Emergency access to a youth for a few hours; your supervisor reviews it."""
+    grant = access_services.open_break_glass(
+        actor=_actor(request), youth_public_id=str(youth_id), justification=payload.justification
+    )
+    return 201, {"id": grant.pk, "expires_at": grant.expires_at}
+
+
+# -- audit -------------------------------------------------------------------------
+
+
+class AuditFilters(Schema):
+    action: Annotated[str, Field(max_length=40)] = ""
+    actor: Annotated[str, Field(max_length=150)] = ""
+    denied_only: bool = False
+
+
+@api.get("/audit", response={200: list[AuditEventOut], **ERRORS}, tags=["audit"])
+@paginate(LimitOffsetPagination)
+def read_audit(request: HttpRequest, filters: Query[AuditFilters]) -> Any:
+    """Who saw what: your agency's staff and your agency's records (administrators only)."""
+    return access_selectors.audit_log(
+        actor=_actor(request), action=filters.action, actor_username=filters.actor, denied_only=filters.denied_only
+    )

@@ -1,0 +1,169 @@
+"""The ``nowrongdoor`` command.
+
+    nowrongdoor demo [--youth N] [--seed S] [--port P]   migrate, generate a synthetic county,
+                                                         create demo accounts, serve with debug on
+    nowrongdoor serve [--host H] [--port P]              serve the web UI and API (waitress)
+    nowrongdoor migrate                                  create or upgrade the database
+    nowrongdoor synth --youth N --seed S [--counties C]  generate (or resume) a synthetic county
+    nowrongdoor audit verify                             check the audit hash chain
+    nowrongdoor token issue --agency ID --name NAME      issue an integration token (prints it once)
+    nowrongdoor token revoke --id ID                     revoke an integration token
+    nowrongdoor manage ...                               any Django management command
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+
+def _setup(debug: bool = False) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nowrongdoor.config.settings")
+    if debug:
+        os.environ.setdefault("DEBUG", "1")
+    import django
+
+    django.setup()
+
+
+def _migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def _serve(host: str, port: int) -> None:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if not settings.DEBUG:
+        call_command("collectstatic", interactive=False, verbosity=0)
+    import waitress
+
+    from nowrongdoor.config.wsgi import application
+
+    print(f"NoWrongDoor is serving on http://{host}:{port}/  (Ctrl-C stops it)", flush=True)
+    waitress.serve(application, host=host, port=port, threads=8, ident="NoWrongDoor")
+
+
+def _synth(youth: int, seed: int, counties: int) -> None:
+    from nowrongdoor.synth.generator import generate
+
+    result = generate(youth=youth, seed=seed, counties=counties, progress=True)
+    print(
+        f"Synthetic county ready: {result.persons} youth, {result.source_records} agency records, "
+        f"{result.contacts} contacts ({result.created} persons generated now)."
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="nowrongdoor", description="NoWrongDoor platform command")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run the demo on SQLite with synthetic data")
+    demo.add_argument("--youth", type=int, default=600)
+    demo.add_argument("--seed", type=int, default=2013)
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--no-serve", action="store_true", help="prepare everything but do not serve")
+
+    serve = sub.add_parser("serve", help="serve the web UI and API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+
+    sub.add_parser("migrate", help="create or upgrade the database")
+
+    synth = sub.add_parser("synth", help="generate a synthetic county (resumable)")
+    synth.add_argument("--youth", type=int, required=True)
+    synth.add_argument("--seed", type=int, required=True)
+    synth.add_argument("--counties", type=int, default=1)
+
+    audit = sub.add_parser("audit", help="audit log tools")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    audit_sub.add_parser("verify", help="check the hash chain; exit 1 at the first broken event")
+
+    token = sub.add_parser("token", help="integration tokens")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    issue = token_sub.add_parser("issue")
+    issue.add_argument("--agency", type=int, required=True)
+    issue.add_argument("--name", required=True)
+    issue.add_argument("--role", default="screener")
+    revoke = token_sub.add_parser("revoke")
+    revoke.add_argument("--id", type=int, required=True)
+
+    manage = sub.add_parser("manage", help="run a Django management command")
+    manage.add_argument("args", nargs=argparse.REMAINDER)
+
+    args = parser.parse_args(argv)
+
+    if args.command == "demo":
+        _setup(debug=True)
+        _migrate()
+        _synth(args.youth, args.seed, 1)
+        from nowrongdoor.synth.demo import ensure_demo_accounts
+
+        print("\nDemo accounts (synthetic county; passwords are kept in the data directory):")
+        for account in ensure_demo_accounts():
+            print(f"  {account.username:<22} {account.password:<26} {account.description}")
+        if args.no_serve:
+            return 0
+        _serve(args.host, args.port)
+        return 0
+
+    _setup()
+    if args.command == "serve":
+        _serve(args.host, args.port)
+    elif args.command == "migrate":
+        _migrate()
+    elif args.command == "synth":
+        _synth(args.youth, args.seed, args.counties)
+    elif args.command == "audit":
+        return _audit_verify()
+    elif args.command == "token":
+        return _token(args)
+    elif args.command == "manage":
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["nowrongdoor manage", *args.args])
+    return 0
+
+
+def _audit_verify() -> int:
+    from tqdm import tqdm
+
+    from nowrongdoor.access.audit import verify_chain
+    from nowrongdoor.access.models import AuditEvent
+
+    with tqdm(total=AuditEvent.objects.count(), unit="event", desc="Verifying", disable=None) as bar:
+        result = verify_chain(progress=bar)
+    if result.ok:
+        print(f"Audit chain intact: {result.checked} events verified.")
+        return 0
+    assert result.first_break is not None
+    print(f"Audit chain BROKEN at event {result.first_break.seq}: {result.first_break.problem}", file=sys.stderr)
+    return 1
+
+
+def _token(args: argparse.Namespace) -> int:
+    from nowrongdoor.access.models import IntegrationToken
+    from nowrongdoor.access.services import issue_token, revoke_token
+    from nowrongdoor.directory.models import Agency, User
+
+    system = User.objects.filter(role="system_admin", is_active=True).order_by("pk").first()
+    if system is None:
+        print("No active system administrator account exists to act as.", file=sys.stderr)
+        return 2
+    if args.token_command == "issue":
+        agency = Agency.objects.get(pk=args.agency)
+        issued = issue_token(actor=system, agency=agency, name=args.name, role=args.role)
+        print(f"Token {issued.token.pk} for {agency.name} (shown once, store it safely):\n{issued.secret}")
+    else:
+        revoke_token(actor=system, token=IntegrationToken.objects.get(pk=args.id))
+        print(f"Token {args.id} revoked.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,59 @@
+"""Who is in the network: counties, their agencies, and the staff who act for them.
+
+Every staff user belongs to exactly one agency and holds one role; both decide what
+they may do with youth data (see ``nowrongdoor.access``). Agency types and roles are
+codes from the data dictionary, so adding one is a content change.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from nowrongdoor.dictionary import vocabulary
+
+
+
+class County(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    state = models.CharField(max_length=2, default="CA")
+    fips_code = models.CharField(max_length=5, blank=True)
+
+    class Meta:
+        verbose_name_plural = "counties"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Agency(models.Model):
+    county = models.ForeignKey(County, on_delete=models.PROTECT, related_name="agencies")
+    name = models.CharField(max_length=200)
+    agency_type = models.CharField(max_length=40)
+
+    class Meta:
+        verbose_name_plural = "agencies"
+        ordering = ["county__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["county", "name"], name="agency_unique_name_in_county")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A staff member of one agency. Service accounts stand behind integration tokens."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="staff", null=True, blank=True)
+    role = models.CharField(max_length=40, blank=True)
+    supervisor = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="supervisees"
+    )
+    is_service_account = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["username"]
+
+    @property
+    def purposes(self) -> frozenset[str]:
+        return vocabulary().role_purposes(self.role)

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from nowrongdoor.web import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("youth/", views.youth_search, name="youth_search"),
+    path("youth/emergency/", views.emergency_access, name="emergency_access"),
+    path("youth/<uuid:youth_id>/", views.youth_detail, name="youth_detail"),
+    path("audit/", views.audit_log, name="audit_log"),
+    path("reviews/", views.break_glass_reviews, name="break_glass_reviews"),
+    path("reviews/<int:grant_id>/", views.review_break_glass, name="review_break_glass"),
+]

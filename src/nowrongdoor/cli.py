@@ -155,7 +155,7 @@ def _token(args: argparse.Namespace) -> int:
     if system is None:
         print("No active system administrator account exists to act as.", file=sys.stderr)
         return 2
-    if args.token_command == "issue":
+    if args.token_command == "issue":  # noqa: S105
         agency = Agency.objects.get(pk=args.agency)
         issued = issue_token(actor=system, agency=agency, name=args.name, role=args.role)
         print(f"Token {issued.token.pk} for {agency.name} (shown once, store it safely):\n{issued.secret}")

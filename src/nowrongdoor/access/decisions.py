@@ -180,7 +180,7 @@ class AccessContext:
                         youth_id=OuterRef(youth_field),
                         category=category,
                     )
-                    shared &= Exists(consent)
+                    shared &= Q(Exists(consent))
                 allowed |= shared
             if category_field is not None:
                 allowed &= Q(**{category_field: category})

@@ -16,7 +16,6 @@ from nowrongdoor.directory.models import Agency, County
 from nowrongdoor.youth.models import Youth
 
 
-
 class SharingAgreement(models.Model):
     """A data-sharing agreement (MOU) under which one agency may see another's records.
 
@@ -90,6 +89,9 @@ class Consent(models.Model):
     class Meta:
         indexes = [models.Index(fields=["youth", "category"])]
 
+    def __str__(self) -> str:
+        return f"consent {self.pk}: {self.category}"
+
 
 class BreakGlass(models.Model):
     """Emergency access to one youth's records, with a written reason, for a short time.
@@ -119,6 +121,9 @@ class BreakGlass(models.Model):
     class Meta:
         indexes = [models.Index(fields=["actor", "youth", "expires_at"])]
 
+    def __str__(self) -> str:
+        return f"break-glass {self.pk}"
+
 
 class IntegrationToken(models.Model):
     """A revocable API token with which one agency's system posts data ("any door" intake).
@@ -136,6 +141,9 @@ class IntegrationToken(models.Model):
     created_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}...)"
 
 
 class AppendOnly(Exception):
@@ -187,6 +195,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["youth", "seq"]),
         ]
 
+    def __str__(self) -> str:
+        return f"audit {self.seq}: {self.action}"
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AppendOnly("audit events cannot be updated")
@@ -201,3 +212,6 @@ class AuditChainHead(models.Model):
 
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"audit chain head at {self.last_seq}"

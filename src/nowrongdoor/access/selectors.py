@@ -23,7 +23,8 @@ def audit_log(
         raise AccessDenied("only administrators read the audit log")
     events = AuditEvent.objects.select_related("actor_agency", "owner_agency").order_by("-seq")
     if scope == "agency":
-        events = events.filter(Q(actor_agency_id=actor.agency_id) | Q(owner_agency_id=actor.agency_id))
+        agency_id = actor.agency_id or 0
+        events = events.filter(Q(actor_agency_id=agency_id) | Q(owner_agency_id=agency_id))
     if action:
         events = events.filter(action=action)
     if actor_username:
@@ -39,7 +40,7 @@ def break_glass_queue(*, actor: User) -> QuerySet[BreakGlass]:
     if not vocabulary().role_reviews_break_glass(actor.role):
         raise AccessDenied("only supervisors review emergency access")
     return (
-        BreakGlass.objects.filter(agency_id=actor.agency_id, reviewed_at__isnull=True)
+        BreakGlass.objects.filter(agency_id=actor.agency_id or 0, reviewed_at__isnull=True)
         .exclude(actor=actor)
         .filter(Q(reviewer__isnull=True) | Q(reviewer=actor))
         .select_related("actor")

@@ -13,7 +13,6 @@ from django.db import models
 from nowrongdoor.dictionary import vocabulary
 
 
-
 class County(models.Model):
     name = models.CharField(max_length=100, unique=True)
     state = models.CharField(max_length=2, default="CA")

@@ -69,7 +69,8 @@ DEMO_AGREEMENTS: list[tuple[str, str, list[str], list[str], str]] = [
      ["screening", "case_coordination", "mdt"], "WIC827"),
     ("probation", "child_welfare", ["identity", "probation", "juvenile_court", "screening", "case_notes"],
      ["screening", "case_coordination", "mdt"], "WIC827"),
-    ("law_enforcement", "child_welfare", ["identity", "law_enforcement"], ["screening", "case_coordination"], "WIC8279"),
+    ("law_enforcement", "child_welfare", ["identity", "law_enforcement"],
+     ["screening", "case_coordination"], "WIC8279"),
     ("law_enforcement", "probation", ["identity", "law_enforcement"], ["screening", "case_coordination"], "WIC8279"),
     ("juvenile_court", "probation", ["identity", "juvenile_court"], ["screening", "case_coordination"], "WIC827"),
     ("juvenile_court", "child_welfare", ["identity", "juvenile_court"], ["case_coordination"], "WIC827"),
@@ -169,8 +170,8 @@ def plan_person(seed: int, index: int, counties: int = 1) -> PersonPlan:
         exploited, start = False, None
     identified = None
     if start is not None and rng.random() < (0.6 if sex == "female" else 0.25):
-        day = start + dt.timedelta(days=rng.randint(120, 4 * 365))
-        identified = day if day < REFERENCE_DATE else None
+        found = start + dt.timedelta(days=rng.randint(120, 4 * 365))
+        identified = found if found < REFERENCE_DATE else None
 
     county_slot = rng.randrange(counties)
     slots = {t: rng.randrange(len(names)) for t, names in AGENCIES.items()}
@@ -270,7 +271,8 @@ def plan_person(seed: int, index: int, counties: int = 1) -> PersonPlan:
     for agency_type in sorted(events):
         contacts = sorted(events[agency_type], key=lambda c: c.occurred_at)
         noise: list[str] = []
-        r_first, r_last, r_dob = first, last, birth
+        r_first, r_last = first, last
+        r_dob: dt.date | None = birth
         aliases: list[str] = []
         if rng.random() < 0.15 and first in NICKNAMES:
             r_first = NICKNAMES[first]
@@ -278,8 +280,8 @@ def plan_person(seed: int, index: int, counties: int = 1) -> PersonPlan:
         if rng.random() < 0.08:
             r_last = _typo(rng, r_last)
             noise.append("typo")
-        if rng.random() < 0.05 and r_dob.day <= 12 and r_dob.day != r_dob.month:
-            r_dob = dt.date(r_dob.year, r_dob.day, r_dob.month)
+        if rng.random() < 0.05 and birth.day <= 12 and birth.day != birth.month:
+            r_dob = dt.date(birth.year, birth.day, birth.month)
             noise.append("dob_day_month_swapped")
         if rng.random() < 0.05:
             r_last = f"{r_last}-{rng.choice(SURNAMES)}"
@@ -307,7 +309,9 @@ def plan_person(seed: int, index: int, counties: int = 1) -> PersonPlan:
             linked=linked, noise=noise, public_id=_uuid(rng), unlinked_youth_id=_uuid(rng), contacts=contacts,
         ))
     # Arrested under a false name and an adult age: a second, unlinked police record.
-    police = [c for c in events.get("law_enforcement", []) if c.details.get("offence_category") == "prostitution_related"]
+    police = [
+        c for c in events.get("law_enforcement", []) if c.details.get("offence_category") == "prostitution_related"
+    ]
     if police and rng.random() < 0.5:
         false_age = rng.choice([18, 18, 19, 21])
         moved = police[len(police) // 2:]

@@ -28,6 +28,9 @@ class TruthPerson(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["seed", "index"], name="truth_person_unique")]
 
+    def __str__(self) -> str:
+        return f"truth {self.seed}:{self.index}"
+
 
 class TruthRecord(models.Model):
     """Which product source record belongs to which true person, and what noise it carries."""
@@ -35,3 +38,6 @@ class TruthRecord(models.Model):
     person = models.ForeignKey(TruthPerson, on_delete=models.CASCADE, related_name="records")
     source_record_id = models.BigIntegerField(unique=True)
     noise = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"truth record {self.source_record_id}"

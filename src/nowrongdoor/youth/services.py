@@ -41,6 +41,12 @@ EDITABLE_RECORD_FIELDS = {
 }
 
 
+def _agency_id(actor: User) -> int:
+    if actor.agency_id is None:
+        raise AccessDenied("your account belongs to no agency")
+    return actor.agency_id
+
+
 def writing_purpose(actor: User) -> str:
     """The purpose a write is made for: screening where the role screens, else its first."""
     purposes = vocabulary().role_purposes(actor.role)
@@ -122,12 +128,13 @@ def create_source_record(
         "race_ethnicity": race_ethnicity, "language": language, "residence_county": residence_county,
         "residence_zip": residence_zip,
     }
+    agency_id = _agency_id(actor)
     errors = _validate_record(data, partial=False)
     if not local_id.strip() or len(local_id) > 64:
         errors.setdefault("local_id", []).append("is required, at most 64 characters")
     if errors:
         raise ValidationFailed(errors)
-    if SourceRecord.objects.filter(agency_id=actor.agency_id, local_id=local_id).exists():
+    if SourceRecord.objects.filter(agency_id=agency_id, local_id=local_id).exists():
         raise ValidationFailed({"local_id": ["your agency already has a record with this id"]})
     ctx = context_for(actor, writing_purpose(actor))
     youth: Youth | None = None
@@ -137,13 +144,13 @@ def create_source_record(
         get_youth(actor=actor, public_id=youth_public_id, purpose=ctx.purpose)
         youth = Youth.objects.get(public_id=youth_public_id)
     decision = authorize(ctx, youth_id=youth.pk if youth else 0, category="identity",
-                         owner_agency_id=actor.agency_id or 0, action="create", audit_allowed=False)
+                         owner_agency_id=agency_id, action="create", audit_allowed=False)
     now = clock.now()
     try:
         with transaction.atomic():
             if youth is None:
                 youth = Youth.objects.create(created_at=now)
-            record = SourceRecord(youth=youth, agency_id=actor.agency_id, recorded_at=now, created_by=actor, **data)
+            record = SourceRecord(youth=youth, agency_id=agency_id, recorded_at=now, created_by=actor, **data)
             record.search_name = search_name(_names_of(record))
             record.save()
             audit_decision(ctx, decision, youth_id=youth.pk, action="create", object_type="source_record",
@@ -232,7 +239,7 @@ def create_contact(
     if errors:
         raise ValidationFailed(errors)
     record = own_source_record(actor=actor, public_id=source_record_public_id)
-    if local_id and Contact.objects.filter(agency_id=actor.agency_id, local_id=local_id).exists():
+    if local_id and Contact.objects.filter(agency_id=record.agency_id, local_id=local_id).exists():
         raise ValidationFailed({"local_id": ["your agency already has a contact with this id"]})
     category = vocabulary().contact_type(contact_type).category
     ctx = AccessContext(actor=actor, purpose=writing_purpose(actor))

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The whole check: lint, types, migrations, then the test suite on SQLite and, when a
+# PostgreSQL server is reachable, again on PostgreSQL. Browser (e2e) tests run when
+# Debian's Chromium is at /usr/bin/chromium. Says plainly what it skipped.
+#
+#   DATABASE_URL=postgres://...   use this PostgreSQL (default: try postgres@127.0.0.1:5432)
+#   NWD_REQUIRE_ALL=1             fail instead of skipping PostgreSQL or the browser (CI)
+#   extra arguments go to pytest, e.g. scripts/test.sh -k access
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh dev || exit 1
+
+py=.venv/bin/python
+require_all="${NWD_REQUIRE_ALL:-0}"
+export NOWRONGDOOR_DATA_DIR="${NOWRONGDOOR_DATA_DIR:-$(mktemp -d -t nwd-test-XXXXXX)}"
+failed=0
+summary=()
+
+step() { echo; echo "== $1"; }
+
+step "ruff"
+if .venv/bin/ruff check src tests benchmarks; then summary+=("lint: clean"); else summary+=("lint: FAILED"); failed=1; fi
+
+step "mypy"
+if .venv/bin/mypy src; then summary+=("types: clean"); else summary+=("types: FAILED"); failed=1; fi
+
+step "migrations up to date"
+if DATABASE_URL="sqlite:///$NOWRONGDOOR_DATA_DIR/check.sqlite3" .venv/bin/nowrongdoor manage makemigrations --check --dry-run >/dev/null; then
+  summary+=("migrations: up to date")
+else
+  summary+=("migrations: MISSING (run: .venv/bin/nowrongdoor manage makemigrations)"); failed=1
+fi
+
+browser_args=()
+if [ -x /usr/bin/chromium ]; then
+  browser_note="browser (e2e) tests: run"
+else
+  browser_args=(-m "not e2e")
+  browser_note="browser (e2e) tests: SKIPPED - Chromium not installed at /usr/bin/chromium (apt-get install chromium)"
+  [ "$require_all" = 1 ] && { echo "Chromium is required (NWD_REQUIRE_ALL=1)"; failed=1; }
+fi
+
+step "tests on SQLite"
+if env -u DATABASE_URL .venv/bin/pytest "${browser_args[@]}" "$@"; then
+  summary+=("SQLite suite: passed")
+else
+  summary+=("SQLite suite: FAILED"); failed=1
+fi
+
+pg_url="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/nowrongdoor}"
+case "$pg_url" in
+  postgres://*|postgresql://*) ;;
+  *) pg_url="" ;;
+esac
+if [ -n "$pg_url" ] && $py - "$pg_url" <<'PY' 2>/dev/null
+import sys, urllib.parse, psycopg
+u = urllib.parse.urlparse(sys.argv[1])
+psycopg.connect(host=u.hostname, port=u.port or 5432, user=u.username, password=u.password,
+                dbname="postgres", connect_timeout=3).close()
+PY
+then
+  step "tests on PostgreSQL ($pg_url)"
+  if DATABASE_URL="$pg_url" .venv/bin/pytest "${browser_args[@]}" "$@"; then
+    summary+=("PostgreSQL suite: passed")
+  else
+    summary+=("PostgreSQL suite: FAILED"); failed=1
+  fi
+else
+  summary+=("PostgreSQL suite: SKIPPED - no PostgreSQL reachable at ${pg_url:-DATABASE_URL} (set DATABASE_URL to run it)")
+  [ "$require_all" = 1 ] && { echo "PostgreSQL is required (NWD_REQUIRE_ALL=1)"; failed=1; }
+fi
+
+summary+=("$browser_note")
+echo; echo "== summary"
+printf '  %s\n' "${summary[@]}"
+exit $failed

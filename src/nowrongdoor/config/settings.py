@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import dj_database_url
 from django.utils.csp import CSP  # type: ignore[import-untyped,unused-ignore]
@@ -163,6 +164,7 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 TIME_ZONE = os.environ.get("NOWRONGDOOR_TIME_ZONE", "America/Los_Angeles")
 USE_I18N = True
+LOCALE_PATHS = [Path(__file__).resolve().parent.parent / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -179,7 +181,8 @@ WHITENOISE_USE_FINDERS = DEBUG
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "nowrongdoor.config.log_filters.RedactQueryStrings"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},

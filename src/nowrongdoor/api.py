@@ -12,11 +12,12 @@ import uuid
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, NinjaAPI, Query, Schema
+from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.pagination import LimitOffsetPagination, paginate
-from ninja.security import HttpBearer, django_auth
-from pydantic import field_validator
+from ninja.security import HttpBearer
+from ninja.security import SessionAuth as NinjaSessionAuth
+from pydantic import AfterValidator, field_validator
 
 from nowrongdoor import __version__
 from nowrongdoor.access import selectors as access_selectors
@@ -33,18 +34,43 @@ class TokenAuth(HttpBearer):
         return access_services.authenticate_token(token)
 
 
+class SessionAuth(NinjaSessionAuth):
+    """The web session. CSRF is checked only when a session cookie is actually sent, so a
+    system posting with a bad token hears 401 (sign in), not a misleading CSRF 403."""
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if self.param_name not in request.COOKIES:
+            return None
+        return super()._get_key(request)
+
+
+class BoundedLimitOffset(LimitOffsetPagination):
+    class Input(Schema):  # type: ignore[misc]
+        limit: int = Field(50, ge=1, le=500)
+        offset: int = Field(0, ge=0, le=1_000_000_000)
+
+
 api = NinjaAPI(
     title="NoWrongDoor API",
     version=__version__,
     description="Any-door intake of agency records and contacts; access-controlled, audited reads.",
-    auth=[TokenAuth(), django_auth],
+    auth=[TokenAuth(), SessionAuth()],
     urls_namespace="api",
 )
 
-Name = Annotated[str, Field(min_length=1, max_length=100)]
-ShortText = Annotated[str, Field(max_length=100)]
-Code = Annotated[str, Field(max_length=40)]
-LocalId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Clean = AfterValidator(_no_nul)
+Name = Annotated[str, Field(min_length=1, max_length=100), Clean]
+ShortText = Annotated[str, Field(max_length=100), Clean]
+Code = Annotated[str, Field(max_length=40), Clean]
+LocalId = Annotated[str, Field(min_length=1, max_length=64), Clean]
 
 
 def _actor(request: HttpRequest) -> User:
@@ -107,9 +133,9 @@ class SourceRecordIn(Schema):
     gender_identity: Code = ""
     sexual_orientation: Code = ""
     race_ethnicity: Code = "unknown"
-    language: Annotated[str, Field(max_length=10)] = ""
+    language: Annotated[str, Field(max_length=10), Clean] = ""
     residence_county: ShortText = ""
-    residence_zip: Annotated[str, Field(max_length=10)] = ""
+    residence_zip: Annotated[str, Field(max_length=10), Clean] = ""
     youth_id: uuid.UUID | None = Field(None, description="Join a youth you can already see (a referral).")
 
 
@@ -123,8 +149,8 @@ class SourceRecordPatch(Schema):
     estimated_age: Annotated[int, Field(ge=0, le=25)] | None = None
     sex: Code | None = None
     race_ethnicity: Code | None = None
-    language: Annotated[str, Field(max_length=10)] | None = None
-    residence_zip: Annotated[str, Field(max_length=10)] | None = None
+    language: Annotated[str, Field(max_length=10), Clean] | None = None
+    residence_zip: Annotated[str, Field(max_length=10), Clean] | None = None
 
 
 class SourceRecordOut(Schema):
@@ -153,7 +179,7 @@ class ContactIn(Schema):
     contact_type: Code
     occurred_at: dt.datetime
     details: dict[str, Any] = {}
-    local_id: Annotated[str, Field(max_length=64)] = ""
+    local_id: Annotated[str, Field(max_length=64), Clean] = ""
 
     @field_validator("occurred_at")
     @classmethod
@@ -233,7 +259,7 @@ class YouthOut(Schema):
 
 
 class BreakGlassIn(Schema):
-    justification: Annotated[str, Field(min_length=1, max_length=2000)]
+    justification: Annotated[str, Field(min_length=1, max_length=2000), Clean]
 
 
 class BreakGlassOut(Schema):
@@ -295,14 +321,14 @@ def _county(name: str) -> County | None:
 
 
 @api.post("/source-records", response={201: SourceRecordOut, **ERRORS}, tags=["intake"])
-def create_source_record(request: HttpRequest, payload: SourceRecordIn) -> tuple[int, dict[str, Any]]:
+def create_source_record(request: HttpRequest, payload: SourceRecordIn) -> Status:
     """Record a youth as your agency knows them (your own local id, names, date of birth)."""
     data = payload.model_dump(exclude={"youth_id", "residence_county"})
     record = services.create_source_record(
         actor=_actor(request), residence_county=_county(payload.residence_county),
         youth_public_id=str(payload.youth_id) if payload.youth_id else None, **data,
     )
-    return 201, _record_out(record)
+    return Status(201, _record_out(record))
 
 
 @api.get("/source-records/{record_id}", response={200: SourceRecordOut, **ERRORS}, tags=["intake"])
@@ -328,14 +354,14 @@ def update_source_record(request: HttpRequest, record_id: uuid.UUID, payload: So
 
 
 @api.post("/contacts", response={201: ContactOut, **ERRORS}, tags=["intake"])
-def create_contact(request: HttpRequest, payload: ContactIn) -> tuple[int, dict[str, Any]]:
+def create_contact(request: HttpRequest, payload: ContactIn) -> Status:
     """Record a dated event (report, placement, absence, arrest, visit...) on your record."""
     contact = services.create_contact(
         actor=_actor(request), source_record_public_id=str(payload.source_record_id),
         contact_type=payload.contact_type, occurred_at=payload.occurred_at, details=payload.details,
         local_id=payload.local_id,
     )
-    return 201, _contact_out(contact)
+    return Status(201, _contact_out(contact))
 
 
 @api.patch("/contacts/{contact_id}", response={200: ContactOut, 409: Problem, **ERRORS}, tags=["intake"])
@@ -352,7 +378,7 @@ def update_contact(request: HttpRequest, contact_id: uuid.UUID, payload: Contact
 
 
 class YouthSearch(Schema):
-    q: Annotated[str, Field(min_length=1, max_length=100)]
+    q: Annotated[str, Field(min_length=1, max_length=100), Clean]
     purpose: Code = ""
     date_of_birth: dt.date | None = None
 
@@ -387,25 +413,25 @@ def read_youth(request: HttpRequest, youth_id: uuid.UUID, purpose: Code = "") ->
 
 
 @api.post("/youth/{youth_id}/break-glass", response={201: BreakGlassOut, **ERRORS}, tags=["youth"])
-def break_glass(request: HttpRequest, youth_id: uuid.UUID, payload: BreakGlassIn) -> tuple[int, dict[str, Any]]:
+def break_glass(request: HttpRequest, youth_id: uuid.UUID, payload: BreakGlassIn) -> Status:
     """Emergency access to a youth for a few hours; your supervisor reviews it."""
     grant = access_services.open_break_glass(
         actor=_actor(request), youth_public_id=str(youth_id), justification=payload.justification
     )
-    return 201, {"id": grant.pk, "expires_at": grant.expires_at}
+    return Status(201, {"id": grant.pk, "expires_at": grant.expires_at})
 
 
 # -- audit -------------------------------------------------------------------------
 
 
 class AuditFilters(Schema):
-    action: Annotated[str, Field(max_length=40)] = ""
-    actor: Annotated[str, Field(max_length=150)] = ""
+    action: Annotated[str, Field(max_length=40), Clean] = ""
+    actor: Annotated[str, Field(max_length=150), Clean] = ""
     denied_only: bool = False
 
 
 @api.get("/audit", response={200: list[AuditEventOut], **ERRORS}, tags=["audit"])
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffset)
 def read_audit(request: HttpRequest, filters: Query[AuditFilters]) -> Any:
     """Who saw what: your agency's staff and your agency's records (administrators only)."""
     return access_selectors.audit_log(

@@ -129,6 +129,10 @@ def search_youth(
     if not tokens:
         raise ValidationFailed({"q": ["type at least two letters of a name"]})
     ctx = context_for(actor, purpose)
+    if "identity" not in vocabulary().purpose_categories(purpose):
+        record_event(actor=actor, action="search", allowed=False, category="identity", purpose=purpose,
+                     reason=f"purpose {purpose!r} does not use identity")
+        raise AccessDenied(f"searching by name is not part of the purpose {purpose!r}")
     readable = ctx.readable(["identity"], category_field=None)
     matches = SourceRecord.objects.filter(readable)
     for token in tokens:

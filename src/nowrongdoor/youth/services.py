@@ -35,6 +35,8 @@ CODED_FIELDS = {
     "race_ethnicity": "race_ethnicity",
     "language": "language",
 }
+REQUIRED_CODES = ("sex", "race_ethnicity")
+NULLABLE_FIELDS = {"date_of_birth", "estimated_age", "age_recorded_on", "residence_county"}
 EDITABLE_RECORD_FIELDS = {
     *NAME_FIELDS, "aliases", "date_of_birth", "estimated_age", "age_recorded_on", *CODED_FIELDS,
     "residence_county", "residence_zip",
@@ -86,6 +88,13 @@ def _validate_record(data: dict[str, Any], *, partial: bool) -> dict[str, list[s
         value = data.get(name)
         if value and value not in v.codes(code_list):
             bad(name, f"{value!r} is not a code of {code_list}")
+    for name in REQUIRED_CODES:
+        if (not partial or name in data) and not data.get(name):
+            bad(name, "is required (use 'unknown' when not known)")
+    for name, value in data.items():
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(t, str) and "\x00" in t for t in texts):
+            bad(name, "must not contain NUL characters")
     zip_code = data.get("residence_zip")
     if zip_code and not ZIP.match(zip_code):
         bad("residence_zip", "must be a 5-digit ZIP code")
@@ -166,6 +175,10 @@ def update_source_record(
     unknown = set(changes) - EDITABLE_RECORD_FIELDS
     if unknown:
         raise ValidationFailed({name: ["cannot be changed"] for name in sorted(unknown)})
+    nulls = {name: ["may not be null"] for name, value in changes.items()
+             if value is None and name not in NULLABLE_FIELDS}
+    if nulls:
+        raise ValidationFailed(nulls)
     record = own_source_record(actor=actor, public_id=public_id)
     merged = {name: getattr(record, name) for name in EDITABLE_RECORD_FIELDS} | changes
     errors = _validate_record(merged, partial=False)
@@ -207,8 +220,8 @@ def _validate_details(contact_type: str, details: dict[str, Any]) -> dict[str, l
                 errors[key] = ["is required"]
             continue
         if f.text:
-            if not isinstance(value, str) or len(value) > (f.max_length or 200):
-                errors[key] = [f"must be text of at most {f.max_length or 200} characters"]
+            if not isinstance(value, str) or len(value) > (f.max_length or 200) or "\x00" in value:
+                errors[key] = [f"must be text of at most {f.max_length or 200} characters, without NUL"]
         elif f.code_list:
             values = value if f.many else [value]
             if f.many and not isinstance(value, list):
@@ -234,8 +247,8 @@ def create_contact(
     errors = _validate_details(contact_type, details)
     if occurred_at > clock.now() + dt.timedelta(minutes=5):
         errors.setdefault("occurred_at", []).append("is in the future")
-    if len(local_id) > 64:
-        errors.setdefault("local_id", []).append("is longer than 64 characters")
+    if len(local_id) > 64 or "\x00" in local_id:
+        errors.setdefault("local_id", []).append("must be at most 64 characters, without NUL")
     if errors:
         raise ValidationFailed(errors)
     record = own_source_record(actor=actor, public_id=source_record_public_id)

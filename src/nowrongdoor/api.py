@@ -321,7 +321,7 @@ def _county(name: str) -> County | None:
 
 
 @api.post("/source-records", response={201: SourceRecordOut, **ERRORS}, tags=["intake"])
-def create_source_record(request: HttpRequest, payload: SourceRecordIn) -> Status:
+def create_source_record(request: HttpRequest, payload: SourceRecordIn) -> Status[dict[str, Any]]:
     """Record a youth as your agency knows them (your own local id, names, date of birth)."""
     data = payload.model_dump(exclude={"youth_id", "residence_county"})
     record = services.create_source_record(
@@ -354,7 +354,7 @@ def update_source_record(request: HttpRequest, record_id: uuid.UUID, payload: So
 
 
 @api.post("/contacts", response={201: ContactOut, **ERRORS}, tags=["intake"])
-def create_contact(request: HttpRequest, payload: ContactIn) -> Status:
+def create_contact(request: HttpRequest, payload: ContactIn) -> Status[dict[str, Any]]:
     """Record a dated event (report, placement, absence, arrest, visit...) on your record."""
     contact = services.create_contact(
         actor=_actor(request), source_record_public_id=str(payload.source_record_id),
@@ -413,7 +413,7 @@ def read_youth(request: HttpRequest, youth_id: uuid.UUID, purpose: Code = "") ->
 
 
 @api.post("/youth/{youth_id}/break-glass", response={201: BreakGlassOut, **ERRORS}, tags=["youth"])
-def break_glass(request: HttpRequest, youth_id: uuid.UUID, payload: BreakGlassIn) -> Status:
+def break_glass(request: HttpRequest, youth_id: uuid.UUID, payload: BreakGlassIn) -> Status[dict[str, Any]]:
     """Emergency access to a youth for a few hours; your supervisor reviews it."""
     grant = access_services.open_break_glass(
         actor=_actor(request), youth_public_id=str(youth_id), justification=payload.justification

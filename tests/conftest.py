@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import os
-import tempfile
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-os.environ.setdefault("NOWRONGDOOR_DATA_DIR", tempfile.mkdtemp(prefix="nwd-test-"))
-
-from nowrongdoor.directory.models import Agency, County, User  # noqa: E402
+from nowrongdoor.directory.models import Agency, County, User
 
 _counter = itertools.count(1)
 

@@ -1,6 +1,6 @@
 """Demo accounts: one per role, in the synthetic county, with passwords kept on disk.
 
-Passwords are random per installation, written to ``<data dir>/demo-accounts.txt``
+Passwords are random per installation, written to ``<data dir>/demo-accounts.json``
 (mode 0600) and printed by ``nowrongdoor demo``. Never used outside the demo.
 """
 

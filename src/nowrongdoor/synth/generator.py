@@ -309,9 +309,10 @@ def plan_person(seed: int, index: int, counties: int = 1) -> PersonPlan:
             linked=linked, noise=noise, public_id=_uuid(rng), unlinked_youth_id=_uuid(rng), contacts=contacts,
         ))
     # Arrested under a false name and an adult age: a second, unlinked police record.
-    police = [
-        c for c in events.get("law_enforcement", []) if c.details.get("offence_category") == "prostitution_related"
-    ]
+    police = sorted(
+        (c for c in events.get("law_enforcement", []) if c.details.get("offence_category") == "prostitution_related"),
+        key=lambda c: c.occurred_at,
+    )
     if police and rng.random() < 0.5:
         false_age = rng.choice([18, 18, 19, 21])
         moved = police[len(police) // 2:]

@@ -268,19 +268,36 @@ class BreakGlassOut(Schema):
 
 
 class AuditEventOut(Schema):
+    """One audit event as the reader may see it (see ``access.selectors.audit_log``)."""
+
     seq: int
     at: dt.datetime
     actor_username: str
     actor_agency_id: int | None
-    owner_agency_id: int | None
-    youth_id: int | None
+    owner_agency: str
+    youth_id: str | None
     category: str
     purpose: str
     action: str
     allowed: bool
     basis: str
-    object_type: str
-    object_id: str
+    reason: str
+
+    @staticmethod
+    def resolve_owner_agency(obj: Any) -> str:
+        return str(obj.shown_owner)
+
+    @staticmethod
+    def resolve_youth_id(obj: Any) -> str | None:
+        return str(obj.youth_ref) if obj.youth_ref else None
+
+    @staticmethod
+    def resolve_category(obj: Any) -> str:
+        return str(obj.shown_category)
+
+    @staticmethod
+    def resolve_reason(obj: Any) -> str:
+        return str(obj.shown_reason)
 
 
 class Problem(Schema):

@@ -1,0 +1,32 @@
+"""Template filters that turn data-dictionary codes into the plain words people read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from nowrongdoor.dictionary import vocabulary
+
+register = template.Library()
+
+
+@register.filter
+def code_label(code: str, code_list: str) -> str:
+    """``{{ record.sex|code_label:"sex" }}`` -> "Female"."""
+    return vocabulary().label(code_list, code) if code else ""
+
+
+@register.filter
+def detail_items(contact: Any) -> list[tuple[str, str]]:
+    """A contact's details as (label, value) pairs, codes shown by their labels."""
+    v = vocabulary()
+    spec = {f.name: f for f in v.contact_type(contact.contact_type).fields}
+    items = []
+    for name, value in contact.details.items():
+        field = spec.get(name)
+        values = value if isinstance(value, list) else [value]
+        if field is not None and field.code_list:
+            values = [v.label(field.code_list, str(x)) for x in values]
+        items.append((name.replace("_", " ").capitalize(), ", ".join(str(x) for x in values)))
+    return items

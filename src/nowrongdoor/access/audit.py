@@ -178,8 +178,14 @@ def iter_breaks(progress: Any = None) -> Iterator[ChainBreak]:
             progress.update(1)
     head = AuditChainHead.objects.filter(pk=1).first()
     last_seq = expected_seq - 1
-    if head is not None and (head.last_seq != last_seq or head.last_hash != prev_hash):
+    if head is None:
+        return
+    if head.last_seq > last_seq:
         yield ChainBreak(last_seq + 1, f"log ends at event {last_seq} but the chain head records {head.last_seq}")
+    elif head.last_seq < last_seq:
+        yield ChainBreak(head.last_seq + 1, f"events after {head.last_seq} were added behind the chain head")
+    elif head.last_hash != prev_hash:
+        yield ChainBreak(last_seq, "does not match the hash the chain head recorded (edited last row)")
 
 
 def verify_chain(progress: Any = None) -> VerifyResult:

@@ -10,7 +10,8 @@ The rule, in order:
 1. The actor's role must act for the purpose (a screener screens; an analyst analyses).
 2. The purpose must use the category (screening does not read case notes).
 3. Data the actor's own agency recorded: allowed.
-4. An open break-glass on this youth by this actor: allowed, and audited as such.
+4. An open break-glass on this youth by this actor, for a purpose that opens individual
+   records: allowed, and audited as such.
 5. Another agency's data: allowed only under a sharing agreement in force that names
    the category and the purpose, and, where the category needs it (health, mental
    health, substance use, education, ...), a consent in force for this youth.
@@ -126,6 +127,11 @@ class AccessContext:
         return self._glass
 
     # -- the rule ----------------------------------------------------------------
+    def _glass_applies(self) -> bool:
+        """Break-glass opens individual records, so only for purposes that use identity
+        (never for analytics)."""
+        return "identity" in vocabulary().purpose_categories(self.purpose)
+
     def _gate(self, category: str) -> str | None:
         v = vocabulary()
         if self.actor.agency_id is None or not self.actor.is_active:
@@ -145,7 +151,7 @@ class AccessContext:
             return result(False, "", refused)
         if owner_agency_id == self.actor.agency_id:
             return result(True, OWN_AGENCY, "recorded by the actor's own agency")
-        if youth_id in self.glass():
+        if self._glass_applies() and youth_id in self.glass():
             return result(True, BREAK_GLASS, "emergency access (break-glass) in force")
         if owner_agency_id not in self.disclosers(category):
             return result(False, "", f"no sharing agreement in force covers {category!r} for {self.purpose!r}")
@@ -170,7 +176,9 @@ class AccessContext:
         for category in categories:
             if self._gate(category):
                 continue
-            allowed = Q(**{owner_field: self.actor.agency_id}) | Q(**{f"{youth_field}__in": sorted(self.glass())})
+            allowed = Q(**{owner_field: self.actor.agency_id})
+            if self._glass_applies():
+                allowed |= Q(**{f"{youth_field}__in": sorted(self.glass())})
             disclosers = sorted(self.disclosers(category))
             if disclosers:
                 shared = Q(**{f"{owner_field}__in": disclosers})
@@ -186,6 +194,32 @@ class AccessContext:
                 allowed &= Q(**{category_field: category})
             clauses |= allowed
         return clauses
+
+
+def authorize_write(
+    ctx: AccessContext,
+    *,
+    youth_id: int,
+    category: str,
+    owner_agency_id: int,
+    action: str,
+) -> Decision:
+    """May the actor write this record? An agency writes only its own records, any
+    category of them (a treatment programme records treatment even if its intake staff
+    only screen), and only staff whose role works with youth records at all. A refusal
+    is audited and raised; the caller audits an allowed write in its transaction."""
+    actor = ctx.actor
+    if actor.agency_id is None or not actor.is_active:
+        reason = "the account belongs to no agency or is inactive"
+    elif not vocabulary().role_purposes(actor.role):
+        reason = f"role {actor.role or 'none'!r} does not record youth data"
+    elif owner_agency_id != actor.agency_id:
+        reason = "an agency writes only its own records"
+    else:
+        return Decision(True, OWN_AGENCY, "the actor's own agency's record", category, ctx.purpose, owner_agency_id)
+    decision = Decision(False, "", reason, category, ctx.purpose, owner_agency_id)
+    audit_decision(ctx, decision, youth_id=youth_id or None, action=action)
+    raise AccessDenied(reason)
 
 
 def authorize(

@@ -26,10 +26,13 @@ MIN_JUSTIFICATION = 20
 TOKEN_PREFIX = "nwd_"  # noqa: S105 - a prefix, not a secret
 
 
-def _require_admin(actor: User, agency: Agency | None = None) -> None:
+def _require_admin(actor: User, agency: Agency | None) -> None:
+    """System administrators may act for any agency; an agency administrator only for
+    their own. ``agency=None`` (e.g. a county-wide protocol binding every agency of a
+    type) is for system administrators only."""
     if actor.role == "system_admin":
         return
-    if actor.role == "agency_admin" and (agency is None or agency.pk == actor.agency_id):
+    if actor.role == "agency_admin" and agency is not None and agency.pk == actor.agency_id:
         return
     record_event(actor=actor, action="admin_denied", allowed=False, reason="not an administrator of that agency")
     raise AccessDenied("only an administrator of that agency may do this")
@@ -167,9 +170,10 @@ def open_break_glass(*, actor: User, youth_public_id: str, justification: str) -
     justification = justification.strip()
     if len(justification) < MIN_JUSTIFICATION:
         raise ValidationFailed({"justification": [f"write at least {MIN_JUSTIFICATION} characters: why, now"]})
-    if actor.agency is None or not vocabulary().role_purposes(actor.role):
+    v = vocabulary()
+    if actor.agency is None or not any("identity" in v.purpose_categories(p) for p in v.role_purposes(actor.role)):
         record_event(actor=actor, action="break_glass_denied", allowed=False, youth_id=youth.pk)
-        raise AccessDenied("this role does not work with youth records")
+        raise AccessDenied("this role does not open individual youth records")
     now = clock.now()
     with transaction.atomic():
         grant = BreakGlass.objects.create(
@@ -190,6 +194,9 @@ def review_break_glass(*, actor: User, grant: BreakGlass, outcome: str, note: st
         raise AccessDenied("only a supervisor of the same agency may review emergency access")
     if actor.pk == grant.actor_id:
         raise ValidationFailed({"reviewer": ["nobody reviews their own emergency access"]})
+    if grant.reviewer_id is not None and grant.reviewer_id != actor.pk:
+        record_event(actor=actor, action="break_glass_review_denied", allowed=False, youth_id=grant.youth_id)
+        raise AccessDenied("this emergency access is assigned to another supervisor")
     if outcome not in dict(BreakGlass.OUTCOMES):
         raise ValidationFailed({"outcome": [f"unknown outcome {outcome!r}"]})
     with transaction.atomic():

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from nowrongdoor import clock
-from nowrongdoor.access.decisions import AccessContext, audit_decision, authorize
+from nowrongdoor.access.decisions import AccessContext, audit_decision, authorize_write
 from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.directory.models import County, User
 from nowrongdoor.errors import AccessDenied, NotFound, StaleEdit, ValidationFailed
@@ -152,8 +152,8 @@ def create_source_record(
 
         get_youth(actor=actor, public_id=youth_public_id, purpose=ctx.purpose)
         youth = Youth.objects.get(public_id=youth_public_id)
-    decision = authorize(ctx, youth_id=youth.pk if youth else 0, category="identity",
-                         owner_agency_id=agency_id, action="create", audit_allowed=False)
+    decision = authorize_write(ctx, youth_id=youth.pk if youth else 0, category="identity",
+                               owner_agency_id=agency_id, action="create")
     now = clock.now()
     try:
         with transaction.atomic():
@@ -185,8 +185,8 @@ def update_source_record(
     if errors:
         raise ValidationFailed({k: v for k, v in errors.items() if k in changes} or errors)
     ctx = context_for(actor, writing_purpose(actor))
-    decision = authorize(ctx, youth_id=record.youth_id, category="identity", owner_agency_id=record.agency_id,
-                         action="update", audit_allowed=False)
+    decision = authorize_write(ctx, youth_id=record.youth_id, category="identity",
+                               owner_agency_id=record.agency_id, action="update")
     for name, value in changes.items():
         setattr(record, name, value)
     record.search_name = search_name(_names_of(record))
@@ -256,8 +256,8 @@ def create_contact(
         raise ValidationFailed({"local_id": ["your agency already has a contact with this id"]})
     category = vocabulary().contact_type(contact_type).category
     ctx = AccessContext(actor=actor, purpose=writing_purpose(actor))
-    decision = authorize(ctx, youth_id=record.youth_id, category=category, owner_agency_id=record.agency_id,
-                         action="create", audit_allowed=False)
+    decision = authorize_write(ctx, youth_id=record.youth_id, category=category,
+                               owner_agency_id=record.agency_id, action="create")
     try:
         with transaction.atomic():
             contact = Contact.objects.create(
@@ -288,8 +288,8 @@ def update_contact(
     if errors:
         raise ValidationFailed(errors)
     ctx = AccessContext(actor=actor, purpose=writing_purpose(actor))
-    decision = authorize(ctx, youth_id=contact.youth_id, category=contact.category,
-                         owner_agency_id=contact.agency_id, action="update", audit_allowed=False)
+    decision = authorize_write(ctx, youth_id=contact.youth_id, category=contact.category,
+                               owner_agency_id=contact.agency_id, action="update")
     fields: dict[str, Any] = {}
     if occurred_at is not None:
         fields["occurred_at"] = occurred_at

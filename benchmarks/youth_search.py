@@ -66,7 +66,8 @@ def main() -> None:
     print(f"database           {connection.vendor}")
     print(f"queries            {len(every)} ({hits} with results visible to a probation screener)")
     for kind, values in sorted(timings.items()):
-        print(f"  {kind:<16} median {median(values):7.1f} ms   p95 {percentile(values, 95):7.1f} ms   (n={len(values)})")
+        p95 = percentile(values, 95)
+        print(f"  {kind:<16} median {median(values):7.1f} ms   p95 {p95:7.1f} ms   (n={len(values)})")
     print(f"  {'all':<16} median {median(every):7.1f} ms   p95 {percentile(every, 95):7.1f} ms")
     print(f"peak memory (RSS)  {peak_rss_mib():.0f} MiB")
 

@@ -87,3 +87,13 @@ def test_every_response_carries_a_content_security_policy(client, make_agency, m
     policy = client.get("/").headers["Content-Security-Policy"]
     assert "default-src 'self'" in policy
     assert "unsafe-inline" not in policy
+
+
+def test_api_docs_need_sign_in_and_use_no_cdn(client, make_agency, make_user):
+    assert client.get("/api/docs").status_code == 302
+    client.force_login(make_user("screener", make_agency("probation")))
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in body
+    assert "cdn" not in body.lower()

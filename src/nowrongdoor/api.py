@@ -11,7 +11,6 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, ValidationError
@@ -57,7 +56,6 @@ api = NinjaAPI(
     description="Any-door intake of agency records and contacts; access-controlled, audited reads.",
     auth=[TokenAuth(), SessionAuth()],
     urls_namespace="api",
-    docs_decorator=login_required,
 )
 
 

@@ -247,8 +247,8 @@ def test_agency_administrator_sees_the_screeners_searches_and_reads_allowed_and_
     assert {r["Who"] for r in rows} == {youth.screener.username}
     outcomes = {(r["Action"], r["Outcome"], r["Basis"]) for r in rows}
     assert ("search", "allowed", "") in outcomes
-    assert ("read", "allowed", "own_agency") in outcomes
-    assert ("read", "allowed", "agreement") in outcomes
+    assert ("read", "allowed", "own agency") in outcomes
+    assert ("read", "allowed", "sharing agreement") in outcomes
     assert any(action == "read" and outcome == "refused" for action, outcome, _ in outcomes)
 
     page.get_by_text("Refused only", exact=True).click()  # USWDS hides the box itself; people click the label

@@ -30,3 +30,26 @@ def detail_items(contact: Any) -> list[tuple[str, str]]:
             values = [v.label(field.code_list, str(x)) for x in values]
         items.append((name.replace("_", " ").capitalize(), ", ".join(str(x) for x in values)))
     return items
+
+
+BASIS_LABELS = {
+    "own_agency": "own agency",
+    "agreement": "sharing agreement",
+    "agreement_and_consent": "agreement + consent",
+    "break_glass": "emergency access",
+}
+
+
+@register.filter
+def category_label(code: str) -> str:
+    return vocabulary().data_categories.get(code, code) if code else ""
+
+
+@register.filter
+def purpose_label(code: str) -> str:
+    return vocabulary().purposes.get(code, code) if code else ""
+
+
+@register.filter
+def basis_label(code: str) -> str:
+    return BASIS_LABELS.get(code, code)

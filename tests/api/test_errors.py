@@ -14,31 +14,13 @@ import pytest
 from django.test import Client
 
 from nowrongdoor.youth.models import Contact, SourceRecord
+from tests.api.http import WHEN, fields_named, patch, post
 
 RECORDS = "/api/source-records"
 CONTACTS = "/api/contacts"
-WHEN = "2025-03-01T10:00:00-08:00"
 
 
-def post(client, path: str, body: Any):
-    return client.post(path, data=json.dumps(body), content_type="application/json")
 
-
-def patch(client, path: str, body: Any):
-    return client.patch(path, data=json.dumps(body), content_type="application/json")
-
-
-def fields_named(response) -> set[str]:
-    """The fields a 422 names, as dotted paths (``first_name``, ``aliases.0``, ``q``)."""
-    names = set()
-    for problem in response.json()["detail"]:
-        loc = [str(part) for part in problem["loc"]]
-        if loc[:1] in (["body"], ["query"], ["path"]):
-            loc = loc[1:]
-        if loc[:1] == ["payload"]:
-            loc = loc[1:]
-        names.add(".".join(loc))
-    return names
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ never writes to, nor learns of, another agency's records.
 """
 
 import datetime as dt
-import json
 import uuid
 from typing import Any
 
@@ -15,31 +14,13 @@ import pytest
 from nowrongdoor import clock
 from nowrongdoor.access.services import create_agreement
 from nowrongdoor.youth.models import Contact, SourceRecord
+from tests.api.http import WHEN, fields_named, patch, post
 
 RECORDS = "/api/source-records"
 CONTACTS = "/api/contacts"
-WHEN = "2025-03-01T10:00:00-08:00"
 
 
-def post(client, path: str, body: dict[str, Any]):
-    return client.post(path, data=json.dumps(body), content_type="application/json")
 
-
-def patch(client, path: str, body: dict[str, Any]):
-    return client.patch(path, data=json.dumps(body), content_type="application/json")
-
-
-def fields_named(response) -> set[str]:
-    """The fields a 422 names, as dotted paths (``first_name``, ``details.allegations``)."""
-    names = set()
-    for problem in response.json()["detail"]:
-        loc = [str(part) for part in problem["loc"]]
-        if loc[:1] in (["body"], ["query"], ["path"]):
-            loc = loc[1:]
-        if loc[:1] == ["payload"]:
-            loc = loc[1:]
-        names.add(".".join(loc))
-    return names
 
 
 def synthetic_person(index: int = 1) -> dict[str, Any]:

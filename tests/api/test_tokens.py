@@ -13,10 +13,10 @@ from django.test import Client
 from nowrongdoor.access.models import IntegrationToken
 from nowrongdoor.access.services import issue_token, revoke_token
 from nowrongdoor.youth.models import Contact, SourceRecord
+from tests.api.http import WHEN
 
 RECORDS = "/api/source-records"
 CONTACTS = "/api/contacts"
-WHEN = "2025-03-01T10:00:00-08:00"
 
 
 def new_record(local_id: str, index: int = 1) -> dict[str, Any]:

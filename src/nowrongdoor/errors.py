@@ -33,3 +33,7 @@ class ValidationFailed(DomainError):
     def __init__(self, errors: dict[str, list[str]]) -> None:
         super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
         self.errors = errors
+
+
+class Immutable(DomainError):
+    """The record is final (e.g. a completed screening); corrections are new records."""

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "nowrongdoor.directory",
     "nowrongdoor.youth",
     "nowrongdoor.access",
+    "nowrongdoor.screening",
     "nowrongdoor.synth",
     "nowrongdoor.web",
 ]

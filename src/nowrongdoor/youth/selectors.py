@@ -170,7 +170,7 @@ def get_youth(*, actor: User, public_id: str, purpose: str) -> YouthView:
     answer never confirms a child exists. Withheld contacts are counted, not described.
     """
     ctx = context_for(actor, purpose)
-    youth = Youth.objects.filter(public_id=public_id).first() if _is_uuid(public_id) else None
+    youth = Youth.objects.filter(public_id=public_id).first() if is_uuid(public_id) else None
     if youth is None:
         record_event(actor=actor, action="read", allowed=False, purpose=purpose, object_type="youth",
                      object_id=str(public_id)[:64], reason="no such youth")
@@ -279,7 +279,7 @@ def _audit_groups(
         audit_decision(ctx, decision, youth_id=youth_id, action="read", object_type=object_type, detail=detail)
 
 
-def _is_uuid(value: str) -> bool:
+def is_uuid(value: str) -> bool:
     try:
         uuid.UUID(str(value))
     except ValueError:
@@ -291,7 +291,7 @@ def own_source_record(*, actor: User, public_id: str) -> SourceRecord:
     """A record of the actor's own agency, for writing to. Others' records look absent."""
     record = (
         SourceRecord.objects.filter(public_id=public_id, agency_id=actor.agency_id).select_related("youth").first()
-        if _is_uuid(public_id) and actor.agency_id
+        if is_uuid(public_id) and actor.agency_id
         else None
     )
     if record is None:
@@ -302,3 +302,24 @@ def own_source_record(*, actor: User, public_id: str) -> SourceRecord:
 def visible_youth_filter(ctx: AccessContext) -> Q:
     """Youth with at least one record visible to the context (for other apps' lists)."""
     return Q(pk__in=SourceRecord.objects.filter(ctx.readable(["identity"], category_field=None)).values("youth_id"))
+
+
+def visible_youth(*, actor: User, public_id: str, purpose: str) -> Youth:
+    """The youth, if the actor may see at least one record of them for ``purpose``.
+
+    For services that attach new data (a screening, a referral) to a youth: the check
+    and its audit event are the same as opening the youth, without reading everything.
+    """
+    ctx = context_for(actor, purpose)
+    youth = Youth.objects.filter(public_id=public_id).first() if is_uuid(public_id) else None
+    visible = youth is not None and SourceRecord.objects.filter(
+        ctx.readable(["identity"], category_field=None), youth=youth
+    ).exists()
+    record_event(
+        actor=actor, action="read", allowed=visible, youth_id=youth.pk if youth else None, category="identity",
+        purpose=purpose, object_type="youth", object_id=str(public_id)[:64],
+        reason="" if visible else "no record of this youth is visible to the actor",
+    )
+    if youth is None or not visible:
+        raise NotFound("no such youth")
+    return youth

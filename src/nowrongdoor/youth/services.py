@@ -23,7 +23,7 @@ from nowrongdoor.directory.models import County, User
 from nowrongdoor.errors import AccessDenied, NotFound, StaleEdit, ValidationFailed
 from nowrongdoor.youth.models import Contact, SourceRecord, Youth
 from nowrongdoor.youth.names import search_name
-from nowrongdoor.youth.selectors import context_for, own_source_record
+from nowrongdoor.youth.selectors import context_for, own_source_record, visible_youth
 
 EARLIEST_BIRTH_YEAR = 1990
 ZIP = re.compile(r"^\d{5}(-\d{4})?$")
@@ -148,10 +148,7 @@ def create_source_record(
     ctx = context_for(actor, writing_purpose(actor))
     youth: Youth | None = None
     if youth_public_id is not None:
-        from nowrongdoor.youth.selectors import get_youth  # the same visibility rule as reading
-
-        get_youth(actor=actor, public_id=youth_public_id, purpose=ctx.purpose)
-        youth = Youth.objects.get(public_id=youth_public_id)
+        youth = visible_youth(actor=actor, public_id=youth_public_id, purpose=ctx.purpose)
     decision = authorize_write(ctx, youth_id=youth.pk if youth else 0, category="identity",
                                owner_agency_id=agency_id, action="create")
     now = clock.now()

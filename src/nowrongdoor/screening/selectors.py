@@ -1,0 +1,100 @@
+"""Reads of screenings, through ``access`` (category ``screening``; notes are case notes).
+
+Other agencies see a youth's *completed* screenings where a sharing agreement covers
+screening results; drafts stay with the agency that is writing them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q
+
+from nowrongdoor.access.audit import record_event
+from nowrongdoor.access.decisions import audit_decision
+from nowrongdoor.directory.models import User
+from nowrongdoor.errors import NotFound
+from nowrongdoor.screening.models import Screening
+from nowrongdoor.youth.selectors import context_for, is_uuid, visible_youth
+
+
+@dataclass(frozen=True)
+class ScreeningView:
+    public_id: str
+    youth_id: str
+    agency: str
+    screener: str
+    instrument_id: str
+    instrument_version: int
+    form: str
+    status: str
+    answers: dict[str, Any]
+    result: dict[str, Any] | None
+    level: str
+    immediate_safety: bool
+    notes: str | None  # None: case notes not shared with the reader
+    started_at: dt.datetime
+    completed_at: dt.datetime | None
+    corrects: str | None
+    version: int
+    own: bool
+
+
+def _view(screening: Screening, *, notes_visible: bool, own: bool) -> ScreeningView:
+    return ScreeningView(
+        public_id=str(screening.public_id), youth_id=str(screening.youth.public_id), agency=screening.agency.name,
+        screener=screening.screener.get_full_name() or screening.screener.username,
+        instrument_id=screening.instrument_id, instrument_version=screening.instrument_version,
+        form=screening.form, status=screening.status, answers=dict(screening.answers), result=screening.result,
+        level=screening.level, immediate_safety=screening.immediate_safety,
+        notes=screening.notes if notes_visible else None, started_at=screening.started_at,
+        completed_at=screening.completed_at,
+        corrects=str(screening.corrects.public_id) if screening.corrects else None,
+        version=screening.version, own=own,
+    )
+
+
+def _visible(actor: User, purpose: str) -> Q:
+    ctx = context_for(actor, purpose)
+    readable = ctx.readable(["screening"], category_field=None)
+    return readable & (Q(status=Screening.COMPLETED) | Q(agency_id=actor.agency_id or 0))
+
+
+def get_screening(*, actor: User, public_id: str, purpose: str = "screening") -> ScreeningView:
+    ctx = context_for(actor, purpose)
+    screening = (
+        Screening.objects.select_related("youth", "agency", "screener", "corrects")
+        .filter(public_id=public_id).first() if is_uuid(public_id) else None
+    )
+    if screening is None or not Screening.objects.filter(_visible(actor, purpose), pk=screening.pk).exists():
+        record_event(actor=actor, action="read", allowed=False, purpose=purpose, category="screening",
+                     youth_id=screening.youth_id if screening else None,
+                     owner_agency_id=screening.agency_id if screening else None,
+                     object_type="screening", object_id=str(public_id)[:64], reason="not visible to the actor")
+        raise NotFound("no such screening")
+    decision = ctx.decide(youth_id=screening.youth_id, category="screening", owner_agency_id=screening.agency_id)
+    audit_decision(ctx, decision, youth_id=screening.youth_id, action="read", object_type="screening",
+                   object_id=str(screening.public_id))
+    notes = ctx.decide(youth_id=screening.youth_id, category="case_notes", owner_agency_id=screening.agency_id)
+    return _view(screening, notes_visible=notes.allowed, own=screening.agency_id == actor.agency_id)
+
+
+def screenings_of_youth(*, actor: User, youth_public_id: str, purpose: str = "screening") -> list[ScreeningView]:
+    """A youth's screenings the actor may see, oldest first (the level over time)."""
+    youth = visible_youth(actor=actor, public_id=youth_public_id, purpose=purpose)
+    ctx = context_for(actor, purpose)
+    rows = list(
+        Screening.objects.filter(_visible(actor, purpose), youth=youth)
+        .select_related("youth", "agency", "screener", "corrects")
+        .order_by("started_at", "id")
+    )
+    record_event(actor=actor, action="read", youth_id=youth.pk, category="screening", purpose=purpose,
+                 object_type="screening", detail={"ids": [s.pk for s in rows]})
+    return [
+        _view(s, notes_visible=ctx.decide(youth_id=youth.pk, category="case_notes",
+                                          owner_agency_id=s.agency_id).allowed,
+              own=s.agency_id == actor.agency_id)
+        for s in rows
+    ]

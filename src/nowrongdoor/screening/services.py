@@ -1,0 +1,165 @@
+"""Writes of screenings: start a draft, save answers, complete, correct.
+
+Only the screener's own agency writes its screenings. Drafts can be saved any number of
+times (with the version read, so two tabs cannot overwrite each other); completing scores
+the answers with the instrument version the draft started on, freezes the screening and
+announces ``ScreeningCompleted`` after commit. Completed screenings never change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+
+from nowrongdoor import clock, events
+from nowrongdoor.access.decisions import AccessContext, audit_decision, authorize_write
+from nowrongdoor.directory.models import User
+from nowrongdoor.errors import Immutable, NotFound, StaleEdit, ValidationFailed
+from nowrongdoor.screening.engine import Instrument, check_answers, score
+from nowrongdoor.screening.events import ScreeningCompleted
+from nowrongdoor.screening.instruments import for_agency_type, instruments
+from nowrongdoor.screening.models import Screening
+from nowrongdoor.youth.selectors import context_for, is_uuid, visible_youth
+
+PURPOSE = "screening"
+MAX_NOTES = 5000
+
+
+def _instrument_for(actor: User, instrument_id: str, form: str) -> Instrument:
+    known = instruments()
+    if instrument_id not in known:
+        raise ValidationFailed({"instrument": [f"no instrument {instrument_id!r}"]})
+    chosen = known[instrument_id]
+    agency_type = actor.agency.agency_type if actor.agency else ""
+    if chosen not in for_agency_type(agency_type):
+        raise ValidationFailed({"instrument": [f"{instrument_id!r} is not made for a {agency_type} setting"]})
+    if form not in chosen.forms:
+        raise ValidationFailed({"form": [f"choose one of {', '.join(chosen.forms)}"]})
+    return chosen
+
+
+def start_screening(*, actor: User, youth_public_id: str, instrument_id: str, form: str = "short") -> Screening:
+    """Open a draft screening of a youth the actor can see, with their setting's instrument."""
+    ctx = context_for(actor, PURPOSE)
+    chosen = _instrument_for(actor, instrument_id, form)
+    youth = visible_youth(actor=actor, public_id=youth_public_id, purpose=PURPOSE)
+    agency_id = actor.agency_id or 0
+    decision = authorize_write(ctx, youth_id=youth.pk, category="screening", owner_agency_id=agency_id,
+                               action="create")
+    with transaction.atomic():
+        screening = Screening.objects.create(
+            youth=youth, agency_id=agency_id, screener=actor, instrument_id=chosen.id,
+            instrument_version=chosen.version, bank_version=chosen.bank_version, setting=chosen.setting, form=form,
+            started_at=clock.now(),
+        )
+        audit_decision(ctx, decision, youth_id=youth.pk, action="create", object_type="screening",
+                       object_id=str(screening.public_id))
+    return screening
+
+
+def _own_screening(actor: User, public_id: str) -> Screening:
+    screening = Screening.objects.filter(public_id=public_id, agency_id=actor.agency_id or 0).first() \
+        if is_uuid(public_id) else None
+    if screening is None:
+        raise NotFound("no such screening in your agency")
+    return screening
+
+
+def _instrument_of(screening: Screening) -> Instrument:
+    chosen = instruments().get(screening.instrument_id)
+    if chosen is None or chosen.version != screening.instrument_version:
+        # The county has moved to a new version since this draft began: finish it as a
+        # correction on the current version rather than scoring with rules it never saw.
+        raise Immutable(f"instrument {screening.instrument_id} v{screening.instrument_version} is no longer in use")
+    return chosen
+
+
+def save_answers(
+    *, actor: User, screening_public_id: str, expected_version: int, answers: dict[str, Any], notes: str | None = None
+) -> Screening:
+    """Save part of the answers (and notes) to a draft; any subset, any number of times."""
+    screening = _own_screening(actor, screening_public_id)
+    if screening.status != Screening.DRAFT:
+        raise Immutable("a completed screening cannot change; start a correction")
+    problems = check_answers(_instrument_of(screening), screening.form, answers, complete=False)
+    if notes is not None and len(notes) > MAX_NOTES:
+        problems["notes"] = f"at most {MAX_NOTES} characters"
+    if problems:
+        raise ValidationFailed({f"answers.{k}" if k != "notes" else k: [v] for k, v in problems.items()})
+    ctx = AccessContext(actor=actor, purpose=PURPOSE)
+    decision = authorize_write(ctx, youth_id=screening.youth_id, category="screening",
+                               owner_agency_id=screening.agency_id, action="update")
+    fields: dict[str, Any] = {"answers": {**screening.answers, **answers}}
+    if notes is not None:
+        fields["notes"] = notes
+    with transaction.atomic():
+        updated = Screening.objects.filter(pk=screening.pk, version=expected_version, status=Screening.DRAFT).update(
+            version=F("version") + 1, **fields
+        )
+        if not updated:
+            raise StaleEdit(Screening.objects.get(pk=screening.pk).version)
+        audit_decision(ctx, decision, youth_id=screening.youth_id, action="update", object_type="screening",
+                       object_id=str(screening.public_id), detail={"items": sorted(answers)})
+    screening.refresh_from_db()
+    return screening
+
+
+def complete_screening(
+    *, actor: User, screening_public_id: str, expected_version: int, answers: dict[str, Any] | None = None
+) -> Screening:
+    """Score and freeze a draft. Every item of the form needs an answer ("unknown" is one)."""
+    screening = _own_screening(actor, screening_public_id)
+    if screening.status != Screening.DRAFT:
+        raise Immutable("this screening is already completed")
+    chosen = _instrument_of(screening)
+    merged = {**screening.answers, **(answers or {})}
+    problems = check_answers(chosen, screening.form, merged, complete=True)
+    if problems:
+        raise ValidationFailed({f"answers.{k}": [v] for k, v in problems.items()})
+    result = score(chosen, screening.form, merged)
+    ctx = AccessContext(actor=actor, purpose=PURPOSE)
+    decision = authorize_write(ctx, youth_id=screening.youth_id, category="screening",
+                               owner_agency_id=screening.agency_id, action="complete")
+    now = clock.now()
+    with transaction.atomic():
+        updated = Screening.objects.filter(pk=screening.pk, version=expected_version, status=Screening.DRAFT).update(
+            version=F("version") + 1, answers=merged, result=result.as_dict(), level=result.level,
+            immediate_safety=result.immediate_safety, status=Screening.COMPLETED, completed_at=now,
+        )
+        if not updated:
+            raise StaleEdit(Screening.objects.get(pk=screening.pk).version)
+        audit_decision(ctx, decision, youth_id=screening.youth_id, action="complete", object_type="screening",
+                       object_id=str(screening.public_id),
+                       detail={"level": result.level, "immediate_safety": result.immediate_safety})
+        events.publish(ScreeningCompleted(
+            screening_id=screening.pk, youth_id=screening.youth_id, agency_id=screening.agency_id,
+            instrument=result.instrument, level=result.level, immediate_safety=result.immediate_safety,
+            completed_at=now,
+        ))
+    screening.refresh_from_db()
+    return screening
+
+
+def correct_screening(*, actor: User, screening_public_id: str) -> Screening:
+    """Start a correction: a new draft with the old answers, pointing to the completed one."""
+    old = _own_screening(actor, screening_public_id)
+    if old.status != Screening.COMPLETED:
+        raise ValidationFailed({"screening": ["only a completed screening is corrected; edit the draft instead"]})
+    chosen = instruments().get(old.instrument_id)
+    if chosen is None:
+        raise ValidationFailed({"instrument": [f"no instrument {old.instrument_id!r}"]})
+    ctx = AccessContext(actor=actor, purpose=PURPOSE)
+    decision = authorize_write(ctx, youth_id=old.youth_id, category="screening", owner_agency_id=old.agency_id,
+                               action="create")
+    carried = {k: v for k, v in old.answers.items() if k in chosen.forms[old.form]}
+    with transaction.atomic():
+        new = Screening.objects.create(
+            youth_id=old.youth_id, agency_id=old.agency_id, screener=actor, instrument_id=chosen.id,
+            instrument_version=chosen.version, bank_version=chosen.bank_version, setting=chosen.setting,
+            form=old.form, answers=carried, notes=old.notes, corrects=old, started_at=clock.now(),
+        )
+        audit_decision(ctx, decision, youth_id=old.youth_id, action="create", object_type="screening",
+                       object_id=str(new.public_id), detail={"corrects": str(old.public_id)})
+    return new

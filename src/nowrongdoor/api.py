@@ -23,7 +23,10 @@ from nowrongdoor import __version__
 from nowrongdoor.access import selectors as access_selectors
 from nowrongdoor.access import services as access_services
 from nowrongdoor.directory.models import County, User
-from nowrongdoor.errors import AccessDenied, NotFound, StaleEdit, ValidationFailed
+from nowrongdoor.errors import AccessDenied, Immutable, NotFound, StaleEdit, ValidationFailed
+from nowrongdoor.screening import selectors as screening_selectors
+from nowrongdoor.screening import services as screening_services
+from nowrongdoor.screening.instruments import instruments
 from nowrongdoor.youth import selectors, services
 
 
@@ -106,6 +109,11 @@ def _not_found(request: HttpRequest, exc: NotFound) -> HttpResponse:
 @api.exception_handler(StaleEdit)
 def _stale(request: HttpRequest, exc: StaleEdit) -> HttpResponse:
     return _error(request, 409, {"detail": str(exc), "current_version": exc.current_version})
+
+
+@api.exception_handler(Immutable)
+def _immutable(request: HttpRequest, exc: Immutable) -> HttpResponse:
+    return _error(request, 409, {"detail": str(exc)})
 
 
 @api.exception_handler(AuthenticationError)
@@ -454,3 +462,171 @@ def read_audit(request: HttpRequest, filters: Query[AuditFilters]) -> Any:
     return access_selectors.audit_log(
         actor=_actor(request), action=filters.action, actor_username=filters.actor, denied_only=filters.denied_only
     )
+
+
+# -- screening -----------------------------------------------------------------------
+
+Answer = str | int
+
+
+class InstrumentSummaryOut(Schema):
+    id: str
+    version: int
+    bank_version: int
+    setting: str
+    agency_types: list[str]
+    title: str
+    forms: dict[str, list[str]]
+
+
+class ItemOut(Schema):
+    id: str
+    domain: str
+    kind: str
+    answer: str
+    text: str
+    help: str
+    options: list[str]
+    setting_specific: bool
+    source: str
+
+
+class InstrumentOut(InstrumentSummaryOut):
+    introduction: str
+    items: list[ItemOut]
+    next_steps: dict[str, list[str]]
+
+
+class ScreeningStart(Schema):
+    youth_id: uuid.UUID
+    instrument: Code
+    form: Annotated[str, Field(pattern="^(short|full)$")] = "short"
+
+
+class ScreeningAnswers(Schema):
+    version: Annotated[int, Field(ge=1)]
+    answers: dict[Annotated[str, Field(max_length=60), Clean], Answer] = {}
+    notes: Annotated[str, Field(max_length=5000), Clean] | None = None
+
+
+class ScreeningComplete(Schema):
+    version: Annotated[int, Field(ge=1)]
+    answers: dict[Annotated[str, Field(max_length=60), Clean], Answer] = {}
+
+
+class ScreeningOut(Schema):
+    id: str
+    youth_id: str
+    agency: str
+    instrument_id: str
+    instrument_version: int
+    form: str
+    status: str
+    answers: dict[str, Answer]
+    result: dict[str, Any] | None
+    level: str
+    immediate_safety: bool
+    notes: str | None
+    started_at: dt.datetime
+    completed_at: dt.datetime | None
+    corrects: str | None
+    version: int
+
+
+def _lang(request: HttpRequest) -> str:
+    return "es" if getattr(request, "LANGUAGE_CODE", "en").startswith("es") else "en"
+
+
+def _instrument_summary(inst: Any, lang: str) -> dict[str, Any]:
+    return {
+        "id": inst.id, "version": inst.version, "bank_version": inst.bank_version, "setting": inst.setting,
+        "agency_types": list(inst.agency_types), "title": inst.title.get(lang, ""),
+        "forms": {form: list(ids) for form, ids in inst.forms.items()},
+    }
+
+
+def _screening_out(actor: User, public_id: str) -> dict[str, Any]:
+    view = screening_selectors.get_screening(actor=actor, public_id=public_id)
+    return {"id": view.public_id, **{k: getattr(view, k) for k in ScreeningOut.model_fields if k != "id"}}
+
+
+@api.get("/screening/instruments", response={200: list[InstrumentSummaryOut], **ERRORS}, tags=["screening"])
+def list_instruments(request: HttpRequest) -> list[dict[str, Any]]:
+    """Every screening instrument with its version, setting and forms."""
+    return [_instrument_summary(i, _lang(request)) for i in instruments().values()]
+
+
+@api.get("/screening/instruments/{instrument_id}", response={200: InstrumentOut, **ERRORS}, tags=["screening"])
+def read_instrument(request: HttpRequest, instrument_id: str) -> dict[str, Any]:
+    """One instrument's items (in the request's language), guidance sources and next steps."""
+    inst = instruments().get(instrument_id)
+    if inst is None:
+        raise NotFound("no such instrument")
+    lang = _lang(request)
+    return {
+        **_instrument_summary(inst, lang), "introduction": inst.introduction.get(lang, ""),
+        "items": [
+            {"id": i.id, "domain": i.domain, "kind": i.kind, "answer": i.answer, "text": i.text.get(lang, ""),
+             "help": i.help.get(lang, ""), "options": list(i.options), "setting_specific": i.setting_specific,
+             "source": i.source}
+            for i in inst.items.values()
+        ],
+        "next_steps": {level: list(texts.get(lang, [])) for level, texts in inst.next_steps.items()},
+    }
+
+
+@api.post("/screenings", response={201: ScreeningOut, **ERRORS}, tags=["screening"])
+def start_screening(request: HttpRequest, payload: ScreeningStart) -> Status[dict[str, Any]]:
+    """Start a draft screening of a youth you can see, with your setting's instrument."""
+    actor = _actor(request)
+    screening = screening_services.start_screening(
+        actor=actor, youth_public_id=str(payload.youth_id), instrument_id=payload.instrument, form=payload.form
+    )
+    return Status(201, _screening_out(actor, str(screening.public_id)))
+
+
+@api.get("/screenings/{screening_id}", response={200: ScreeningOut, **ERRORS}, tags=["screening"])
+def read_screening(request: HttpRequest, screening_id: uuid.UUID) -> dict[str, Any]:
+    """A screening you may see: your agency's drafts, and completed ones shared with you."""
+    return _screening_out(_actor(request), str(screening_id))
+
+
+@api.patch("/screenings/{screening_id}", response={200: ScreeningOut, 409: Problem, **ERRORS}, tags=["screening"])
+def save_screening(request: HttpRequest, screening_id: uuid.UUID, payload: ScreeningAnswers) -> dict[str, Any]:
+    """Save some answers (and notes) to a draft; send the ``version`` you read."""
+    actor = _actor(request)
+    screening_services.save_answers(
+        actor=actor, screening_public_id=str(screening_id), expected_version=payload.version,
+        answers=payload.answers, notes=payload.notes,
+    )
+    return _screening_out(actor, str(screening_id))
+
+
+@api.post("/screenings/{screening_id}/complete", response={200: ScreeningOut, 409: Problem, **ERRORS},
+          tags=["screening"])
+def complete_screening(request: HttpRequest, screening_id: uuid.UUID, payload: ScreeningComplete) -> dict[str, Any]:
+    """Score and freeze the draft; 422 names every item that is missing or does not fit."""
+    actor = _actor(request)
+    screening_services.complete_screening(
+        actor=actor, screening_public_id=str(screening_id), expected_version=payload.version,
+        answers=payload.answers,
+    )
+    return _screening_out(actor, str(screening_id))
+
+
+@api.post("/screenings/{screening_id}/correct", response={201: ScreeningOut, **ERRORS}, tags=["screening"])
+def correct_screening(request: HttpRequest, screening_id: uuid.UUID) -> Status[dict[str, Any]]:
+    """Start a correction of a completed screening: a new draft that points to it."""
+    actor = _actor(request)
+    new = screening_services.correct_screening(actor=actor, screening_public_id=str(screening_id))
+    return Status(201, _screening_out(actor, str(new.public_id)))
+
+
+@api.get("/youth/{youth_id}/screenings", response={200: list[ScreeningOut], **ERRORS}, tags=["screening"])
+def youth_screenings(request: HttpRequest, youth_id: uuid.UUID, purpose: Code = "") -> list[dict[str, Any]]:
+    """A youth's screenings you may see, oldest first: the concern level over time."""
+    actor = _actor(request)
+    views = screening_selectors.screenings_of_youth(
+        actor=actor, youth_public_id=str(youth_id), purpose=purpose or services.writing_purpose(actor)
+    )
+    return [{"id": v.public_id, **{k: getattr(v, k) for k in ScreeningOut.model_fields if k != "id"}} for v in views]

@@ -32,6 +32,9 @@ class Screening(models.Model):
     form = models.CharField(max_length=10)
     status = models.CharField(max_length=10, default=DRAFT)
     answers = models.JSONField(default=dict, blank=True)
+    known = models.JSONField(
+        default=dict, blank=True, help_text="Answers taken from other agencies' shared records, with their source."
+    )
     result = models.JSONField(null=True, blank=True)
     level = models.CharField(max_length=30, blank=True)
     immediate_safety = models.BooleanField(default=False)

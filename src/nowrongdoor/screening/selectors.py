@@ -16,8 +16,9 @@ from nowrongdoor.access.audit import record_event
 from nowrongdoor.access.decisions import audit_decision
 from nowrongdoor.directory.models import User
 from nowrongdoor.errors import NotFound
+from nowrongdoor.screening.engine import Instrument
 from nowrongdoor.screening.models import Screening
-from nowrongdoor.youth.selectors import context_for, is_uuid, visible_youth
+from nowrongdoor.youth.selectors import context_for, is_uuid, shared_contacts, visible_youth
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class ScreeningView:
     form: str
     status: str
     answers: dict[str, Any]
+    known: dict[str, Any]
     result: dict[str, Any] | None
     level: str
     immediate_safety: bool
@@ -47,7 +49,8 @@ def _view(screening: Screening, *, notes_visible: bool, own: bool) -> ScreeningV
         public_id=str(screening.public_id), youth_id=str(screening.youth.public_id), agency=screening.agency.name,
         screener=screening.screener.get_full_name() or screening.screener.username,
         instrument_id=screening.instrument_id, instrument_version=screening.instrument_version,
-        form=screening.form, status=screening.status, answers=dict(screening.answers), result=screening.result,
+        form=screening.form, status=screening.status, answers=dict(screening.answers), known=dict(screening.known),
+        result=screening.result,
         level=screening.level, immediate_safety=screening.immediate_safety,
         notes=screening.notes if notes_visible else None, started_at=screening.started_at,
         completed_at=screening.completed_at,
@@ -98,3 +101,44 @@ def screenings_of_youth(*, actor: User, youth_public_id: str, purpose: str = "sc
               own=s.agency_id == actor.agency_id)
         for s in rows
     ]
+
+
+@dataclass(frozen=True)
+class KnownAnswer:
+    """An item another agency's shared records already answer: shown, not asked again."""
+
+    item_id: str
+    value: Any
+    agency: str
+    agency_type: str
+    on: dt.date
+    count: int
+
+
+def known_answers(*, actor: User, youth_public_id: str, instrument: Instrument, form: str) -> dict[str, KnownAnswer]:
+    """Items of the form whose ``known_from`` rule is met by contacts the actor may see."""
+    items = [i for i in instrument.form_items(form) if i.known_from]
+    if not items:
+        return {}
+    youth = visible_youth(actor=actor, public_id=youth_public_id, purpose="screening")
+    wanted = {str(i.known_from["contact_type"]) for i in items if i.known_from}
+    contacts = shared_contacts(actor=actor, youth=youth, purpose="screening", contact_types=wanted)
+    known: dict[str, KnownAnswer] = {}
+    for item in items:
+        rule = item.known_from or {}
+        details = rule.get("details") or {}
+        matches = [
+            contact for contact, got in contacts.get(str(rule["contact_type"]), [])
+            if all(got.get(k) == v or (isinstance(got.get(k), list) and v in got[k]) for k, v in details.items())
+        ]
+        if len(matches) < int(rule.get("min_count", 1)):
+            continue
+        latest = matches[-1]
+        value: Any = len(matches) if item.answer == "count" else "yes"
+        if item.answer == "rating":
+            value = "possible_concern"
+        elif item.answer == "choice":
+            continue  # a choice cannot be read off a contact
+        known[item.id] = KnownAnswer(item.id, value, latest.agency, latest.agency_type, latest.occurred_at.date(),
+                                     len(matches))
+    return known

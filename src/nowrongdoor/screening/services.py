@@ -21,6 +21,7 @@ from nowrongdoor.screening.engine import Instrument, check_answers, score
 from nowrongdoor.screening.events import ScreeningCompleted
 from nowrongdoor.screening.instruments import for_agency_type, instruments
 from nowrongdoor.screening.models import Screening
+from nowrongdoor.screening.selectors import known_answers
 from nowrongdoor.youth.selectors import context_for, is_uuid, visible_youth
 
 PURPOSE = "screening"
@@ -41,18 +42,25 @@ def _instrument_for(actor: User, instrument_id: str, form: str) -> Instrument:
 
 
 def start_screening(*, actor: User, youth_public_id: str, instrument_id: str, form: str = "short") -> Screening:
-    """Open a draft screening of a youth the actor can see, with their setting's instrument."""
+    """Open a draft screening of a youth the actor can see, with their setting's instrument.
+
+    Items that other agencies' shared records already answer (e.g. repeated STI tests at a
+    clinic, absences from placement) start answered, with their source, so the youth is
+    not asked again; the screener can still change them."""
     ctx = context_for(actor, PURPOSE)
     chosen = _instrument_for(actor, instrument_id, form)
     youth = visible_youth(actor=actor, public_id=youth_public_id, purpose=PURPOSE)
     agency_id = actor.agency_id or 0
     decision = authorize_write(ctx, youth_id=youth.pk, category="screening", owner_agency_id=agency_id,
                                action="create")
+    known = known_answers(actor=actor, youth_public_id=youth_public_id, instrument=chosen, form=form)
     with transaction.atomic():
         screening = Screening.objects.create(
             youth=youth, agency_id=agency_id, screener=actor, instrument_id=chosen.id,
             instrument_version=chosen.version, bank_version=chosen.bank_version, setting=chosen.setting, form=form,
-            started_at=clock.now(),
+            started_at=clock.now(), answers={k.item_id: k.value for k in known.values()},
+            known={k.item_id: {"agency": k.agency, "agency_type": k.agency_type, "on": k.on.isoformat(),
+                               "count": k.count} for k in known.values()},
         )
         audit_decision(ctx, decision, youth_id=youth.pk, action="create", object_type="screening",
                        object_id=str(screening.public_id))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from nowrongdoor.web import views
+from nowrongdoor.web import screening_views, views
 
 app_name = "web"
 
@@ -11,6 +11,10 @@ urlpatterns = [
     path("youth/", views.youth_search, name="youth_search"),
     path("youth/emergency/", views.emergency_access, name="emergency_access"),
     path("youth/<uuid:youth_id>/", views.youth_detail, name="youth_detail"),
+    path("youth/<uuid:youth_id>/screen/", screening_views.start, name="screening_start"),
+    path("screenings/<uuid:screening_id>/", screening_views.step, name="screening_step"),
+    path("screenings/<uuid:screening_id>/result/", screening_views.result, name="screening_result"),
+    path("screenings/<uuid:screening_id>/correct/", screening_views.correct, name="screening_correct"),
     path("audit/", views.audit_log, name="audit_log"),
     path("reviews/", views.break_glass_reviews, name="break_glass_reviews"),
     path("reviews/<int:grant_id>/", views.review_break_glass, name="review_break_glass"),

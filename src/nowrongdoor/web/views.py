@@ -23,6 +23,8 @@ from nowrongdoor.access import services as access_services
 from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.directory.models import User
 from nowrongdoor.errors import ValidationFailed
+from nowrongdoor.screening import selectors as screening_selectors
+from nowrongdoor.screening.instruments import for_agency_type
 from nowrongdoor.youth import selectors, services
 
 
@@ -138,10 +140,14 @@ def youth_detail(request: HttpRequest, youth_id: Any) -> HttpResponse:
     purpose = _purpose(request, actor)
     view = selectors.get_youth(actor=actor, public_id=str(youth_id), purpose=purpose)
     v = vocabulary()
+    screenings = screening_selectors.screenings_of_youth(actor=actor, youth_public_id=str(youth_id), purpose=purpose)
+    can_screen = "screening" in v.role_purposes(actor.role) and bool(
+        for_agency_type(actor.agency.agency_type if actor.agency else "")
+    )
     return render(request, "web/youth_detail.html", {
         "youth": view, "purpose": purpose, "purposes": _purposes(actor),
         "categories": v.data_categories, "agency_types": v.agency_types,
-        "break_glass": "break_glass" in view.bases,
+        "break_glass": "break_glass" in view.bases, "screenings": screenings, "can_screen": can_screen,
     })
 
 

@@ -323,3 +323,31 @@ def visible_youth(*, actor: User, public_id: str, purpose: str) -> Youth:
     if youth is None or not visible:
         raise NotFound("no such youth")
     return youth
+
+
+@dataclass(frozen=True)
+class KnownContact:
+    agency: str
+    agency_type: str
+    occurred_at: dt.datetime
+
+
+def shared_contacts(
+    *, actor: User, youth: Youth, purpose: str, contact_types: set[str]
+) -> dict[str, list[tuple[KnownContact, dict[str, Any]]]]:
+    """Contacts of the given types the actor may see, by type, with their details: what
+    another door already knows, so nobody asks the youth again. Audited as one read."""
+    ctx = context_for(actor, purpose)
+    rows = list(
+        Contact.objects.filter(ctx.readable(vocabulary().purpose_categories(purpose)), youth=youth,
+                               contact_type__in=sorted(contact_types))
+        .select_related("agency").order_by("occurred_at")
+    )
+    record_event(actor=actor, action="read", youth_id=youth.pk, purpose=purpose, object_type="contact",
+                 detail={"ids": [c.pk for c in rows], "for": "known_answers"})
+    found: dict[str, list[tuple[KnownContact, dict[str, Any]]]] = {}
+    for c in rows:
+        found.setdefault(c.contact_type, []).append(
+            (KnownContact(c.agency.name, c.agency.agency_type, c.occurred_at), dict(c.details))
+        )
+    return found

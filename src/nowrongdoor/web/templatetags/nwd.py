@@ -53,3 +53,17 @@ def purpose_label(code: str) -> str:
 @register.filter
 def basis_label(code: str) -> str:
     return BASIS_LABELS.get(code, code)
+
+
+@register.filter
+def level_label(level: str) -> str:
+    """A screening's concern level in plain words (translated)."""
+    from django.utils.translation import gettext
+
+    labels = {
+        "no_concern": gettext("No concern found"),
+        "at_risk": gettext("At risk"),
+        "possible_exploitation": gettext("Possible exploitation"),
+        "clear_indicators": gettext("Clear indicators of exploitation"),
+    }
+    return labels.get(level, level)

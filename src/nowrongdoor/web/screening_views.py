@@ -1,0 +1,156 @@
+"""The screening wizard: choose the instrument, one domain per step, then the result.
+
+Plain forms that work without JavaScript. Each step saves the draft (with the version
+the page was rendered from), so a worker can stop and continue in a later session.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from nowrongdoor.directory.models import User
+from nowrongdoor.errors import ValidationFailed
+from nowrongdoor.screening import selectors, services
+from nowrongdoor.screening.engine import Instrument, Item
+from nowrongdoor.screening.instruments import for_agency_type, instruments
+from nowrongdoor.youth.selectors import visible_youth
+
+
+def _actor(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _lang() -> str:
+    return "es" if (get_language() or "en").startswith("es") else "en"
+
+
+def _steps(instrument: Instrument, form: str) -> list[tuple[str, list[Item]]]:
+    """Items of the form grouped by domain, in the order the form lists them."""
+    steps: dict[str, list[Item]] = {}
+    for item in instrument.form_items(form):
+        steps.setdefault(item.domain, []).append(item)
+    return list(steps.items())
+
+
+@login_required
+def start(request: HttpRequest, youth_id: UUID) -> HttpResponse:
+    actor = _actor(request)
+    visible_youth(actor=actor, public_id=str(youth_id), purpose="screening")
+    choices = for_agency_type(actor.agency.agency_type if actor.agency else "")
+    if request.method == "POST":
+        screening = services.start_screening(
+            actor=actor, youth_public_id=str(youth_id), instrument_id=request.POST.get("instrument", ""),
+            form=request.POST.get("form", "short"),
+        )
+        return redirect("web:screening_step", screening_id=screening.public_id)
+    return render(request, "web/screening_start.html", {"youth_id": youth_id, "choices": choices, "lang": _lang()})
+
+
+def _parse(item: Item, raw: str) -> Any:
+    if item.answer == "count" and raw not in ("", "unknown"):
+        try:
+            return int(raw)
+        except ValueError:
+            return raw
+    return raw
+
+
+@login_required
+def step(request: HttpRequest, screening_id: UUID) -> HttpResponse:
+    actor = _actor(request)
+    view = selectors.get_screening(actor=actor, public_id=str(screening_id))
+    if view.status == "completed":
+        return redirect("web:screening_result", screening_id=screening_id)
+    instrument = instruments()[view.instrument_id]
+    steps = _steps(instrument, view.form)
+    index = max(0, min(int(request.GET.get("step", "0") or 0), len(steps) - 1))
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        index = max(0, min(int(request.POST.get("step", "0") or 0), len(steps) - 1))
+        domain, items = steps[index]
+        answers = {i.id: _parse(i, request.POST[f"answer_{i.id}"]) for i in items if request.POST.get(f"answer_{i.id}")}
+        try:
+            saved = services.save_answers(
+                actor=actor, screening_public_id=str(screening_id), expected_version=int(request.POST["version"]),
+                answers=answers, notes=request.POST.get("notes") if "notes" in request.POST else None,
+            )
+            if request.POST.get("action") == "complete":
+                services.complete_screening(actor=actor, screening_public_id=str(screening_id),
+                                            expected_version=saved.version)
+                return redirect("web:screening_result", screening_id=screening_id)
+        except ValidationFailed as exc:
+            errors = exc.errors
+        else:
+            if request.POST.get("action") == "stop":
+                messages.info(request, _("Saved. You can continue this screening later from the youth's page."))
+                return redirect("web:youth_detail", youth_id=view.youth_id)
+            return redirect(f"{request.path}?step={index + 1 if request.POST.get('action') == 'next' else index}")
+        view = selectors.get_screening(actor=actor, public_id=str(screening_id))
+    domain, items = steps[index]
+    lang = _lang()
+    return render(request, "web/screening_step.html", {
+        "screening": view, "instrument": instrument, "lang": lang,
+        "title": instrument.title.get(lang, ""), "introduction": instrument.introduction.get(lang, ""),
+        "domain": instrument.domains[domain], "domain_title": instrument.domains[domain]["title"][lang],
+        "open_questions": instrument.domains[domain]["open_questions"][lang],
+        "avoid": instrument.domains[domain]["avoid"][lang],
+        "items": [_item_context(i, view.answers.get(i.id), lang, view.known.get(i.id)) for i in items],
+        "index": index, "count": len(steps), "last": index == len(steps) - 1, "errors": errors,
+    })
+
+
+def _item_context(item: Item, current: Any, lang: str, known: dict[str, Any] | None) -> dict[str, Any]:
+    if item.answer == "yes_no_unknown":
+        options = [("yes", _("Yes")), ("no", _("No")), ("unknown", _("Don't know / not asked"))]
+    elif item.answer == "rating":
+        options = [("no_concern", _("No concern")), ("possible_concern", _("Possible concern")),
+                   ("clear_concern", _("Clear concern")), ("no_information", _("No information"))]
+    elif item.answer == "choice":
+        options = [(o, item.option_texts[o][lang]) for o in item.options] + [("unknown", _("Don't know"))]
+    else:
+        options = []
+    return {"id": item.id, "text": item.text.get(lang, ""), "help": item.help.get(lang, ""),
+            "answer": item.answer, "options": options, "current": "" if current is None else str(current),
+            "known": known}
+
+
+@login_required
+def result(request: HttpRequest, screening_id: UUID) -> HttpResponse:
+    actor = _actor(request)
+    view = selectors.get_screening(actor=actor, public_id=str(screening_id))
+    if view.status != "completed" or view.result is None:
+        return redirect("web:screening_step", screening_id=screening_id)
+    instrument = instruments().get(view.instrument_id)
+    lang = _lang()
+
+    def text(item_id: str) -> str:
+        item = instrument.items.get(item_id) if instrument else None
+        return item.text.get(lang, item_id) if item else item_id
+
+    steps = instrument.next_steps if instrument else {}
+    return render(request, "web/screening_result.html", {
+        "screening": view, "result": view.result, "level": view.level,
+        "drivers": [text(i) for i in view.result["drivers"]],
+        "missing": [text(i) for i in view.result["missing"]],
+        "safety": [text(i) for i in view.result["safety_items"]],
+        "next_steps": steps.get(view.level, {}).get(lang, []),
+        "safety_steps": steps.get("immediate_safety", {}).get(lang, []) if view.immediate_safety else [],
+    })
+
+
+@login_required
+@require_POST
+def correct(request: HttpRequest, screening_id: UUID) -> HttpResponse:
+    new = services.correct_screening(actor=_actor(request), screening_public_id=str(screening_id))
+    return redirect("web:screening_step", screening_id=new.public_id)

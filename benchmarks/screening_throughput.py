@@ -64,7 +64,7 @@ def main() -> None:
     env = {**os.environ, "DATABASE_URL": args.database_url, "NOWRONGDOOR_DATA_DIR": str(data_dir)}
     server = subprocess.Popen(
         [str(Path(sys.executable).with_name("nowrongdoor")), "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env, stdout=subprocess.DEVNULL, stderr=open(data_dir / "server.log", "w"),  # noqa: SIM115
     )
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):

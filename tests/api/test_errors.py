@@ -30,16 +30,6 @@ def api(client, db):
 
 
 @pytest.fixture
-def agency(make_agency):
-    return make_agency("child_welfare")
-
-
-@pytest.fixture
-def screener(make_user, agency):
-    return make_user("screener", agency)
-
-
-@pytest.fixture
 def signed_in(api, screener):
     api.force_login(screener)
     return api

@@ -38,16 +38,6 @@ def synthetic_person(index: int = 1) -> dict[str, Any]:
 
 
 @pytest.fixture
-def agency(make_agency):
-    return make_agency("child_welfare")
-
-
-@pytest.fixture
-def screener(make_user, agency):
-    return make_user("screener", agency)
-
-
-@pytest.fixture
 def other_screener(make_agency, make_user):
     return make_user("screener", make_agency("probation"))
 

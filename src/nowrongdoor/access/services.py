@@ -16,6 +16,7 @@ from django.db import transaction
 from nowrongdoor import clock
 from nowrongdoor.access.audit import record_event
 from nowrongdoor.access.models import BreakGlass, Consent, IntegrationToken, SharingAgreement
+from nowrongdoor.concurrency import update_if_current
 from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.directory.models import Agency, County, User
 from nowrongdoor.errors import AccessDenied, NotFound, StaleEdit, ValidationFailed
@@ -95,11 +96,7 @@ def create_agreement(
 def terminate_agreement(*, actor: User, agreement: SharingAgreement, expected_version: int, on: dt.date) -> None:
     _require_admin(actor, agreement.discloser_agency)
     with transaction.atomic():
-        updated = SharingAgreement.objects.filter(pk=agreement.pk, version=expected_version).update(
-            terminated_on=on, version=expected_version + 1
-        )
-        if not updated:
-            raise StaleEdit(SharingAgreement.objects.get(pk=agreement.pk).version)
+        update_if_current(SharingAgreement, agreement.pk, expected_version, terminated_on=on)
         record_event(actor=actor, action="agreement_terminated", object_type="agreement", object_id=str(agreement.pk))
 
 
@@ -151,11 +148,7 @@ def revoke_consent(*, actor: User, consent: Consent, on: dt.date, expected_versi
         record_event(actor=actor, action="consent_denied", allowed=False, youth_id=consent.youth_id)
         raise AccessDenied("only an agency that serves the youth may revoke their consent")
     with transaction.atomic():
-        updated = Consent.objects.filter(pk=consent.pk, version=expected_version).update(
-            revoked_on=on, version=expected_version + 1
-        )
-        if not updated:
-            raise StaleEdit(Consent.objects.get(pk=consent.pk).version)
+        update_if_current(Consent, consent.pk, expected_version, revoked_on=on)
         record_event(
             actor=actor, action="consent_revoked", youth_id=consent.youth_id, category=consent.category,
             object_type="consent", object_id=str(consent.pk),

@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 
 from nowrongdoor import clock, events
 from nowrongdoor.access.decisions import AccessContext, audit_decision, authorize_write
+from nowrongdoor.concurrency import update_if_current
 from nowrongdoor.directory.models import User
-from nowrongdoor.errors import Immutable, NotFound, StaleEdit, ValidationFailed
+from nowrongdoor.errors import Immutable, NotFound, ValidationFailed
 from nowrongdoor.screening.engine import Instrument, check_answers, score
 from nowrongdoor.screening.events import ScreeningCompleted
 from nowrongdoor.screening.instruments import for_agency_type, instruments
@@ -103,11 +103,7 @@ def save_answers(
     if notes is not None:
         fields["notes"] = notes
     with transaction.atomic():
-        updated = Screening.objects.filter(pk=screening.pk, version=expected_version, status=Screening.DRAFT).update(
-            version=F("version") + 1, **fields
-        )
-        if not updated:
-            raise StaleEdit(Screening.objects.get(pk=screening.pk).version)
+        update_if_current(Screening, screening.pk, expected_version, only_if={"status": Screening.DRAFT}, **fields)
         audit_decision(ctx, decision, youth_id=screening.youth_id, action="update", object_type="screening",
                        object_id=str(screening.public_id), detail={"items": sorted(answers)})
     screening.refresh_from_db()
@@ -132,12 +128,11 @@ def complete_screening(
                                owner_agency_id=screening.agency_id, action="complete")
     now = clock.now()
     with transaction.atomic():
-        updated = Screening.objects.filter(pk=screening.pk, version=expected_version, status=Screening.DRAFT).update(
-            version=F("version") + 1, answers=merged, result=result.as_dict(), level=result.level,
-            immediate_safety=result.immediate_safety, status=Screening.COMPLETED, completed_at=now,
+        update_if_current(
+            Screening, screening.pk, expected_version, only_if={"status": Screening.DRAFT}, answers=merged,
+            result=result.as_dict(), level=result.level, immediate_safety=result.immediate_safety,
+            status=Screening.COMPLETED, completed_at=now,
         )
-        if not updated:
-            raise StaleEdit(Screening.objects.get(pk=screening.pk).version)
         audit_decision(ctx, decision, youth_id=screening.youth_id, action="complete", object_type="screening",
                        object_id=str(screening.public_id),
                        detail={"level": result.level, "immediate_safety": result.immediate_safety})

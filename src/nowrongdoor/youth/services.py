@@ -14,13 +14,13 @@ import re
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 
 from nowrongdoor import clock
 from nowrongdoor.access.decisions import AccessContext, audit_decision, authorize_write
+from nowrongdoor.concurrency import update_if_current
 from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.directory.models import County, User
-from nowrongdoor.errors import AccessDenied, NotFound, StaleEdit, ValidationFailed
+from nowrongdoor.errors import AccessDenied, NotFound, ValidationFailed
 from nowrongdoor.youth.models import Contact, SourceRecord, Youth
 from nowrongdoor.youth.names import search_name
 from nowrongdoor.youth.selectors import context_for, own_source_record, visible_youth
@@ -189,11 +189,7 @@ def update_source_record(
     record.search_name = search_name(_names_of(record))
     with transaction.atomic():
         fields = {name: getattr(record, name) for name in changes} | {"search_name": record.search_name}
-        updated = SourceRecord.objects.filter(pk=record.pk, version=expected_version).update(
-            version=F("version") + 1, **fields
-        )
-        if not updated:
-            raise StaleEdit(SourceRecord.objects.get(pk=record.pk).version)
+        update_if_current(SourceRecord, record.pk, expected_version, **fields)
         audit_decision(ctx, decision, youth_id=record.youth_id, action="update", object_type="source_record",
                        object_id=str(record.public_id), detail={"fields": sorted(changes)})
     record.refresh_from_db()
@@ -293,11 +289,7 @@ def update_contact(
     if details is not None:
         fields["details"] = details
     with transaction.atomic():
-        updated = Contact.objects.filter(pk=contact.pk, version=expected_version).update(
-            version=F("version") + 1, **fields
-        )
-        if not updated:
-            raise StaleEdit(Contact.objects.get(pk=contact.pk).version)
+        update_if_current(Contact, contact.pk, expected_version, **fields)
         audit_decision(ctx, decision, youth_id=contact.youth_id, action="update", object_type="contact",
                        object_id=str(contact.public_id), detail={"fields": sorted(fields)})
     contact.refresh_from_db()

@@ -13,11 +13,12 @@ from typing import Any
 from django.db.models import Q
 
 from nowrongdoor.access.audit import record_event
-from nowrongdoor.access.decisions import audit_decision
+from nowrongdoor.access.decisions import AccessContext, audit_decision
 from nowrongdoor.directory.models import User
 from nowrongdoor.errors import NotFound
 from nowrongdoor.screening.engine import Instrument
 from nowrongdoor.screening.models import Screening
+from nowrongdoor.youth.models import Youth
 from nowrongdoor.youth.selectors import context_for, is_uuid, shared_contacts, visible_youth
 
 
@@ -59,10 +60,10 @@ def _view(screening: Screening, *, notes_visible: bool, own: bool) -> ScreeningV
     )
 
 
-def _visible(actor: User, purpose: str) -> Q:
-    ctx = context_for(actor, purpose)
+def _visible(ctx: AccessContext) -> Q:
+    """Screenings the context may read: completed ones shared with it, and its own drafts."""
     readable = ctx.readable(["screening"], category_field=None)
-    return readable & (Q(status=Screening.COMPLETED) | Q(agency_id=actor.agency_id or 0))
+    return readable & (Q(status=Screening.COMPLETED) | Q(agency_id=ctx.actor.agency_id or 0))
 
 
 def get_screening(*, actor: User, public_id: str, purpose: str = "screening") -> ScreeningView:
@@ -71,7 +72,7 @@ def get_screening(*, actor: User, public_id: str, purpose: str = "screening") ->
         Screening.objects.select_related("youth", "agency", "screener", "corrects")
         .filter(public_id=public_id).first() if is_uuid(public_id) else None
     )
-    if screening is None or not Screening.objects.filter(_visible(actor, purpose), pk=screening.pk).exists():
+    if screening is None or not Screening.objects.filter(_visible(ctx), pk=screening.pk).exists():
         record_event(actor=actor, action="read", allowed=False, purpose=purpose, category="screening",
                      youth_id=screening.youth_id if screening else None,
                      owner_agency_id=screening.agency_id if screening else None,
@@ -89,7 +90,7 @@ def screenings_of_youth(*, actor: User, youth_public_id: str, purpose: str = "sc
     youth = visible_youth(actor=actor, public_id=youth_public_id, purpose=purpose)
     ctx = context_for(actor, purpose)
     rows = list(
-        Screening.objects.filter(_visible(actor, purpose), youth=youth)
+        Screening.objects.filter(_visible(ctx), youth=youth)
         .select_related("youth", "agency", "screener", "corrects")
         .order_by("started_at", "id")
     )
@@ -115,12 +116,12 @@ class KnownAnswer:
     count: int
 
 
-def known_answers(*, actor: User, youth_public_id: str, instrument: Instrument, form: str) -> dict[str, KnownAnswer]:
-    """Items of the form whose ``known_from`` rule is met by contacts the actor may see."""
+def known_answers(*, actor: User, youth: Youth, instrument: Instrument, form: str) -> dict[str, KnownAnswer]:
+    """Items of the form whose ``known_from`` rule is met by contacts the actor may see.
+    ``youth`` must already have passed ``visible_youth`` for screening."""
     items = [i for i in instrument.form_items(form) if i.known_from]
     if not items:
         return {}
-    youth = visible_youth(actor=actor, public_id=youth_public_id, purpose="screening")
     wanted = {str(i.known_from["contact_type"]) for i in items if i.known_from}
     contacts = shared_contacts(actor=actor, youth=youth, purpose="screening", contact_types=wanted)
     known: dict[str, KnownAnswer] = {}

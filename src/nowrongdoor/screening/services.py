@@ -53,7 +53,7 @@ def start_screening(*, actor: User, youth_public_id: str, instrument_id: str, fo
     agency_id = actor.agency_id or 0
     decision = authorize_write(ctx, youth_id=youth.pk, category="screening", owner_agency_id=agency_id,
                                action="create")
-    known = known_answers(actor=actor, youth_public_id=youth_public_id, instrument=chosen, form=form)
+    known = known_answers(actor=actor, youth=youth, instrument=chosen, form=form)
     with transaction.atomic():
         screening = Screening.objects.create(
             youth=youth, agency_id=agency_id, screener=actor, instrument_id=chosen.id,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from nowrongdoor import clock
 from nowrongdoor.access.audit import record_event
@@ -297,11 +297,6 @@ def own_source_record(*, actor: User, public_id: str) -> SourceRecord:
     if record is None:
         raise NotFound("no such record in your agency")
     return record
-
-
-def visible_youth_filter(ctx: AccessContext) -> Q:
-    """Youth with at least one record visible to the context (for other apps' lists)."""
-    return Q(pk__in=SourceRecord.objects.filter(ctx.readable(["identity"], category_field=None)).values("youth_id"))
 
 
 def visible_youth(*, actor: User, public_id: str, purpose: str) -> Youth:

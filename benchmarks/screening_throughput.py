@@ -1,10 +1,10 @@
 """Screening completions per second with concurrent clients, over HTTP, on PostgreSQL.
 
     .venv/bin/python benchmarks/screening_throughput.py --database-url postgres://.../nowrongdoor_bench \
-        [--clients 32] [--screenings 1600] [--youth 2000]
+        [--clients 32] [--screenings 1600] [--youth 2000] [--workers 2] [--threads 8]
 
-Starts ``nowrongdoor serve`` (waitress, 32 threads) on a free local port against the
-given database, prepares a synthetic county and one integration token per client, then
+Starts ``nowrongdoor serve`` (gunicorn, ``--workers`` processes of ``--threads`` threads)
+on a free local port against the given database, prepares a synthetic county and one integration token per client, then
 each client thread repeatedly starts a short-form screening of a youth it can see and
 completes it (two requests: POST /api/screenings, POST /api/screenings/{id}/complete).
 Prints completions per second and the p50/p99 latency of a whole screening (both
@@ -40,6 +40,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--screenings", type=int, default=1600)
     parser.add_argument("--youth", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
     data_dir = configure(args.database_url)
     from django.core.management import call_command
@@ -63,7 +65,8 @@ def main() -> None:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": args.database_url, "NOWRONGDOOR_DATA_DIR": str(data_dir)}
     server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("nowrongdoor")), "serve", "--port", str(port)],
+        [str(Path(sys.executable).with_name("nowrongdoor")), "serve", "--port", str(port),
+         "--workers", str(args.workers), "--threads", str(args.threads)],
         env=env, stdout=subprocess.DEVNULL, stderr=open(data_dir / "server.log", "w"),  # noqa: SIM115
     )
     base = f"http://127.0.0.1:{port}"
@@ -116,7 +119,8 @@ def main() -> None:
     seconds = time.perf_counter() - started
     server.terminate()
     server.wait(timeout=10)
-    print(f"clients            {args.clients} (one integration token each), server: waitress, 8 threads")
+    print(f"clients            {args.clients} (one integration token each)")
+    print(f"server             gunicorn, {args.workers} workers x {args.threads} threads, cores {os.cpu_count()}")
     print(f"screenings done    {len(whole)} in {seconds:.1f} s -> {len(whole) / seconds:.1f} completions/s")
     print(f"whole screening    p50 {median(whole):.0f} ms   p99 {percentile(whole, 99):.0f} ms")
     print(f"complete request   p50 {median(completing):.0f} ms   p99 {percentile(completing, 99):.0f} ms")

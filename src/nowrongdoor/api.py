@@ -27,6 +27,7 @@ from nowrongdoor.errors import AccessDenied, Immutable, NotFound, StaleEdit, Val
 from nowrongdoor.screening import selectors as screening_selectors
 from nowrongdoor.screening import services as screening_services
 from nowrongdoor.screening.instruments import instruments
+from nowrongdoor.screening.models import Screening
 from nowrongdoor.youth import selectors, services
 
 
@@ -545,9 +546,16 @@ def _instrument_summary(inst: Any, lang: str) -> dict[str, Any]:
     }
 
 
-def _screening_out(actor: User, public_id: str) -> dict[str, Any]:
-    view = screening_selectors.get_screening(actor=actor, public_id=public_id)
+def _screening_dict(view: screening_selectors.ScreeningView) -> dict[str, Any]:
     return {"id": view.public_id, **{k: getattr(view, k) for k in ScreeningOut.model_fields if k != "id"}}
+
+
+def _screening_out(actor: User, public_id: str) -> dict[str, Any]:
+    return _screening_dict(screening_selectors.get_screening(actor=actor, public_id=public_id))
+
+
+def _written_out(actor: User, screening: Screening) -> dict[str, Any]:
+    return _screening_dict(screening_selectors.written_view(actor, screening))
 
 
 @api.get("/screening/instruments", response={200: list[InstrumentSummaryOut], **ERRORS}, tags=["screening"])
@@ -582,7 +590,7 @@ def start_screening(request: HttpRequest, payload: ScreeningStart) -> Status[dic
     screening = screening_services.start_screening(
         actor=actor, youth_public_id=str(payload.youth_id), instrument_id=payload.instrument, form=payload.form
     )
-    return Status(201, _screening_out(actor, str(screening.public_id)))
+    return Status(201, _written_out(actor, screening))
 
 
 @api.get("/screenings/{screening_id}", response={200: ScreeningOut, **ERRORS}, tags=["screening"])
@@ -595,11 +603,11 @@ def read_screening(request: HttpRequest, screening_id: uuid.UUID) -> dict[str, A
 def save_screening(request: HttpRequest, screening_id: uuid.UUID, payload: ScreeningAnswers) -> dict[str, Any]:
     """Save some answers (and notes) to a draft; send the ``version`` you read."""
     actor = _actor(request)
-    screening_services.save_answers(
+    screening = screening_services.save_answers(
         actor=actor, screening_public_id=str(screening_id), expected_version=payload.version,
         answers=payload.answers, notes=payload.notes,
     )
-    return _screening_out(actor, str(screening_id))
+    return _written_out(actor, screening)
 
 
 @api.post("/screenings/{screening_id}/complete", response={200: ScreeningOut, 409: Problem, **ERRORS},
@@ -607,11 +615,11 @@ def save_screening(request: HttpRequest, screening_id: uuid.UUID, payload: Scree
 def complete_screening(request: HttpRequest, screening_id: uuid.UUID, payload: ScreeningComplete) -> dict[str, Any]:
     """Score and freeze the draft; 422 names every item that is missing or does not fit."""
     actor = _actor(request)
-    screening_services.complete_screening(
+    screening = screening_services.complete_screening(
         actor=actor, screening_public_id=str(screening_id), expected_version=payload.version,
         answers=payload.answers,
     )
-    return _screening_out(actor, str(screening_id))
+    return _written_out(actor, screening)
 
 
 @api.post("/screenings/{screening_id}/correct", response={201: ScreeningOut, **ERRORS}, tags=["screening"])
@@ -619,7 +627,7 @@ def correct_screening(request: HttpRequest, screening_id: uuid.UUID) -> Status[d
     """Start a correction of a completed screening: a new draft that points to it."""
     actor = _actor(request)
     new = screening_services.correct_screening(actor=actor, screening_public_id=str(screening_id))
-    return Status(201, _screening_out(actor, str(new.public_id)))
+    return Status(201, _written_out(actor, new))
 
 
 @api.get("/youth/{youth_id}/screenings", response={200: list[ScreeningOut], **ERRORS}, tags=["screening"])
@@ -629,4 +637,4 @@ def youth_screenings(request: HttpRequest, youth_id: uuid.UUID, purpose: Code = 
     views = screening_selectors.screenings_of_youth(
         actor=actor, youth_public_id=str(youth_id), purpose=purpose or services.writing_purpose(actor)
     )
-    return [{"id": v.public_id, **{k: getattr(v, k) for k in ScreeningOut.model_fields if k != "id"}} for v in views]
+    return [_screening_dict(v) for v in views]

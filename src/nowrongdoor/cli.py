@@ -2,7 +2,7 @@
 
     nowrongdoor demo [--youth N] [--seed S] [--port P]   migrate, generate a synthetic county,
                                                          create demo accounts, serve with debug on
-    nowrongdoor serve [--host H] [--port P]              serve the web UI and API (waitress)
+    nowrongdoor serve [--host H] [--port P] [--workers N] serve the web UI and API (gunicorn)
     nowrongdoor migrate                                  create or upgrade the database
     nowrongdoor synth --youth N --seed S [--counties C]  generate (or resume) a synthetic county
     nowrongdoor audit verify                             check the audit hash chain
@@ -34,18 +34,39 @@ def _migrate() -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
-def _serve(host: str, port: int) -> None:
+def _serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve with gunicorn: ``workers`` processes (each with its own database connections)
+    of ``threads`` threads, so both cores of a small server answer requests."""
     from django.conf import settings
     from django.core.management import call_command
+    from django.db import connections
+    from gunicorn.app.base import BaseApplication
 
     if not settings.DEBUG:
         call_command("collectstatic", interactive=False, verbosity=0)
-    import waitress
+    connections.close_all()  # no connection may cross the fork into the workers
 
     from nowrongdoor.config.wsgi import application
 
-    print(f"NoWrongDoor is serving on http://{host}:{port}/  (Ctrl-C stops it)", flush=True)
-    waitress.serve(application, host=host, port=port, threads=8, ident="NoWrongDoor")
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in {
+                "bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
+                "proc_name": "nowrongdoor", "accesslog": None, "errorlog": "-", "loglevel": "warning",
+                "graceful_timeout": 10, "timeout": 60, "keepalive": 5,
+            }.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> object:
+            return application
+
+    print(f"NoWrongDoor is serving on http://{host}:{port}/  ({workers} workers x {threads} threads; "
+          "Ctrl-C stops it)", flush=True)
+    Server().run()
+
+
+def _default_workers() -> int:
+    return int(os.environ.get("NOWRONGDOOR_WORKERS") or min(4, os.cpu_count() or 1))
 
 
 def _synth(youth: int, seed: int, counties: int) -> None:
@@ -72,6 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="serve the web UI and API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=_default_workers(),
+                       help="server processes (default: NOWRONGDOOR_WORKERS, else the cores, at most 4)")
+    serve.add_argument("--threads", type=int, default=8, help="threads per process")
 
     sub.add_parser("migrate", help="create or upgrade the database")
 
@@ -109,12 +133,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  {account.username:<22} {account.password:<26} {account.description}")
         if args.no_serve:
             return 0
-        _serve(args.host, args.port)
+        _serve(args.host, args.port, 1, 8)
         return 0
 
     _setup()
     if args.command == "serve":
-        _serve(args.host, args.port)
+        _serve(args.host, args.port, args.workers, args.threads)
     elif args.command == "migrate":
         _migrate()
     elif args.command == "synth":

@@ -1,7 +1,8 @@
 """The append-only, hash-chained audit log of every read, write and refusal.
 
-``record_event`` appends one event under a lock on the chain head, in the caller's
-transaction, so a write and its audit row commit or roll back together. Refusals are
+``record_event`` appends events under a lock on the chain head, in the caller's
+transaction, so a write and its audit row commit or roll back together; ``batched``
+gathers a request's read events so the lock is taken once per request. Refusals are
 recorded *before* any write transaction starts (see ``decisions.authorize``), so they
 survive the error that follows them.
 
@@ -17,6 +18,8 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,39 +113,80 @@ def record_event(
     object_type: str = "",
     object_id: str = "",
     detail: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one audit event. ``detail`` holds ids and counts only, never names."""
-    with transaction.atomic():
+) -> None:
+    """Append one audit event. ``detail`` holds ids and counts only, never names.
+
+    Inside a transaction the event is appended at once, with any events a ``batched()``
+    block is holding, so a write and its audit rows commit or roll back together.
+    Outside a transaction, inside ``batched()``, an allowed event waits for the block's
+    end; a refusal never waits."""
+    fields: dict[str, Any] = {
+        "at": clock.now(),
+        "actor_id": getattr(actor, "pk", None),
+        "actor_username": getattr(actor, "username", "") or "system",
+        "actor_agency_id": getattr(actor, "agency_id", None),
+        "owner_agency_id": owner_agency_id,
+        "youth_id": youth_id,
+        "category": category,
+        "purpose": purpose,
+        "action": action,
+        "allowed": allowed,
+        "basis": basis,
+        "reason": reason[:300],
+        "object_type": object_type,
+        "object_id": object_id,
+        "detail": detail or {},
+    }
+    pending = _pending.get()
+    if pending is None or not allowed:
+        _append([fields])
+    elif transaction.get_connection().in_atomic_block:
+        events = [*pending, fields]
+        pending.clear()
+        _append(events)
+    else:
+        pending.append(fields)
+
+
+_pending: ContextVar[list[dict[str, Any]] | None] = ContextVar("audit_pending", default=None)
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Hold the audit events of allowed reads made outside a transaction and append them
+    together: with the block's first write (in its transaction) or when the block ends,
+    also when it ends in an error. One web request is one block (``access.middleware``):
+    its reads and its write take the chain-head lock once instead of once per event.
+    Refusals are appended at once. A write transaction that rolls back after its audit
+    append takes the reads held with it; the request has then failed and shown nothing.
+    Nested blocks join the outer one."""
+    if _pending.get() is not None:
+        yield
+        return
+    token = _pending.set([])
+    try:
+        yield
+    finally:
+        events = _pending.get() or []
+        _pending.reset(token)
+        if events:
+            _append(events)
+
+
+def _append(events: list[dict[str, Any]]) -> None:
+    """Chain ``events`` onto the log in order, under one lock on the chain head."""
+    with transaction.atomic(savepoint=False):
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(
             pk=1, defaults={"last_seq": 0, "last_hash": GENESIS_HASH}
         )
-        seq = head.last_seq + 1
-        at = clock.now()
-        actor_id = getattr(actor, "pk", None)
-        fields: dict[str, Any] = {
-            "seq": seq,
-            "at": at,
-            "actor_id": actor_id,
-            "actor_username": getattr(actor, "username", "") or "system",
-            "actor_agency_id": getattr(actor, "agency_id", None),
-            "owner_agency_id": owner_agency_id,
-            "youth_id": youth_id,
-            "category": category,
-            "purpose": purpose,
-            "action": action,
-            "allowed": allowed,
-            "basis": basis,
-            "reason": reason[:300],
-            "object_type": object_type,
-            "object_id": object_id,
-            "detail": detail or {},
-        }
-        digest = event_hash(head.last_hash, _content(**fields))
-        event = AuditEvent.objects.create(prev_hash=head.last_hash, hash=digest, **fields)
-        head.last_seq = seq
-        head.last_hash = digest
+        rows = []
+        for fields in events:
+            seq = head.last_seq + 1
+            digest = event_hash(head.last_hash, _content(seq=seq, **fields))
+            rows.append(AuditEvent(seq=seq, prev_hash=head.last_hash, hash=digest, **fields))
+            head.last_seq, head.last_hash = seq, digest
+        AuditEvent.objects.bulk_create(rows)
         head.save(update_fields=["last_seq", "last_hash"])
-        return event
 
 
 @dataclass(frozen=True)

@@ -21,14 +21,16 @@ The rule, in order:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
 
 from nowrongdoor import clock
-from nowrongdoor.access.audit import record_event
+from nowrongdoor.access.audit import batched, record_event
 from nowrongdoor.access.models import BreakGlass, Consent, SharingAgreement
 from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.directory.models import Agency, User
@@ -99,12 +101,14 @@ class AccessContext:
                             bucket.add(agreement.discloser_agency_id)
                         else:
                             type_parties.setdefault((agreement.discloser_type, agreement.county_id), []).append(cat)
-                for (agency_type, county_id), cats in type_parties.items():
-                    ids = set(
-                        Agency.objects.filter(agency_type=agency_type, county_id=county_id).values_list("id", flat=True)
-                    )
-                    for cat in cats:
-                        self._disclosers[cat] |= ids
+                if type_parties:
+                    parties = Q(pk__in=[])
+                    for agency_type, county_id in type_parties:
+                        parties |= Q(agency_type=agency_type, county_id=county_id)
+                    rows = Agency.objects.filter(parties).order_by().values_list("id", "agency_type", "county_id")
+                    for agency_id, agency_type, county_id in rows:
+                        for cat in type_parties[(agency_type, county_id)]:
+                            self._disclosers[cat].add(agency_id)
         return self._disclosers.get(category, set())
 
     def consented(self, youth_id: int) -> set[str]:
@@ -194,6 +198,43 @@ class AccessContext:
                 allowed &= Q(**{category_field: category})
             clauses |= allowed
         return clauses
+
+
+_scope: ContextVar[dict[tuple[int | None, str, dt.date], AccessContext] | None] = ContextVar(
+    "access_scope", default=None
+)
+
+
+@contextmanager
+def request_scope() -> Iterator[None]:
+    """One web request: its access contexts are built once per (actor, purpose) and
+    shared, and its audit events are appended together (``audit.batched``)."""
+    token = _scope.set({})
+    try:
+        with batched():
+            yield
+    finally:
+        _scope.reset(token)
+
+
+def context(actor: User, purpose: str) -> AccessContext:
+    """The actor's access context for ``purpose``: shared within a request scope, fresh
+    outside one (a command, a test calling a service)."""
+    contexts = _scope.get()
+    if contexts is None:
+        return AccessContext(actor=actor, purpose=purpose)
+    key = (actor.pk, purpose, clock.today())
+    if key not in contexts:
+        contexts[key] = AccessContext(actor=actor, purpose=purpose)
+    return contexts[key]
+
+
+def forget_contexts() -> None:
+    """Drop the request's contexts after a change to what they rest on (an agreement,
+    a consent, a break-glass), so the rest of the request decides on the new facts."""
+    contexts = _scope.get()
+    if contexts is not None:
+        contexts.clear()
 
 
 def authorize_write(

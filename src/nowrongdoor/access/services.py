@@ -15,6 +15,7 @@ from django.db import transaction
 
 from nowrongdoor import clock
 from nowrongdoor.access.audit import record_event
+from nowrongdoor.access.decisions import forget_contexts
 from nowrongdoor.access.models import BreakGlass, Consent, IntegrationToken, SharingAgreement
 from nowrongdoor.concurrency import update_if_current
 from nowrongdoor.dictionary import vocabulary
@@ -90,6 +91,7 @@ def create_agreement(
             created_at=clock.now(),
         )
         record_event(actor=actor, action="agreement_created", object_type="agreement", object_id=str(agreement.pk))
+    forget_contexts()
     return agreement
 
 
@@ -98,6 +100,7 @@ def terminate_agreement(*, actor: User, agreement: SharingAgreement, expected_ve
     with transaction.atomic():
         update_if_current(SharingAgreement, agreement.pk, expected_version, terminated_on=on)
         record_event(actor=actor, action="agreement_terminated", object_type="agreement", object_id=str(agreement.pk))
+    forget_contexts()
 
 
 def record_consent(
@@ -140,6 +143,7 @@ def record_consent(
             actor=actor, action="consent_recorded", youth_id=youth.pk, category=category,
             owner_agency_id=actor.agency_id, object_type="consent", object_id=str(consent.pk),
         )
+    forget_contexts()
     return consent
 
 
@@ -153,6 +157,7 @@ def revoke_consent(*, actor: User, consent: Consent, on: dt.date, expected_versi
             actor=actor, action="consent_revoked", youth_id=consent.youth_id, category=consent.category,
             object_type="consent", object_id=str(consent.pk),
         )
+    forget_contexts()
 
 
 def open_break_glass(*, actor: User, youth_public_id: str, justification: str) -> BreakGlass:
@@ -178,6 +183,7 @@ def open_break_glass(*, actor: User, youth_public_id: str, justification: str) -
             actor=actor, action="break_glass_opened", youth_id=youth.pk, basis="break_glass",
             object_type="break_glass", object_id=str(grant.pk), reason="emergency access opened",
         )
+    forget_contexts()
     return grant
 
 
@@ -208,6 +214,9 @@ def review_break_glass(*, actor: User, grant: BreakGlass, outcome: str, note: st
 class IssuedToken:
     token: IntegrationToken
     secret: str  # shown once, never stored
+
+
+LAST_USED_PRECISION = dt.timedelta(minutes=1)
 
 
 def _digest(secret: str) -> str:
@@ -246,13 +255,17 @@ def revoke_token(*, actor: User, token: IntegrationToken) -> None:
 def authenticate_token(secret: str) -> User | None:
     """The service account behind a live token, or ``None``."""
     token = (
-        IntegrationToken.objects.select_related("service_account")
+        IntegrationToken.objects.select_related("service_account__agency")
         .filter(digest=_digest(secret), revoked_at__isnull=True)
         .first()
     )
     if token is None or not token.service_account.is_active:
         return None
-    IntegrationToken.objects.filter(pk=token.pk).update(last_used_at=clock.now())
+    now = clock.now()
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
+        # "Last used" is for spotting idle tokens, not an audit trail (the audit log is
+        # that), so it is written at most once a minute rather than on every call.
+        IntegrationToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.service_account
 
 

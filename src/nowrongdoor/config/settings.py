@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "nowrongdoor.access.middleware.RequestScopeMiddleware",
     "nowrongdoor.web.middleware.DomainErrorMiddleware",
 ]
 

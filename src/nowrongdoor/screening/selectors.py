@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import Q
 
 from nowrongdoor.access.audit import record_event
-from nowrongdoor.access.decisions import AccessContext, audit_decision
+from nowrongdoor.access.decisions import AccessContext, audit_decision, context
 from nowrongdoor.directory.models import User
 from nowrongdoor.errors import NotFound
 from nowrongdoor.screening.engine import Instrument
@@ -64,6 +64,15 @@ def _visible(ctx: AccessContext) -> Q:
     """Screenings the context may read: completed ones shared with it, and its own drafts."""
     readable = ctx.readable(["screening"], category_field=None)
     return readable & (Q(status=Screening.COMPLETED) | Q(agency_id=ctx.actor.agency_id or 0))
+
+
+def written_view(actor: User, screening: Screening) -> ScreeningView:
+    """The reply to a write by the actor's own agency: built from the row just written,
+    with no second read (the write's audit event covers what the writer sees)."""
+    notes = context(actor, "screening").decide(
+        youth_id=screening.youth_id, category="case_notes", owner_agency_id=screening.agency_id
+    )
+    return _view(screening, notes_visible=notes.allowed, own=screening.agency_id == actor.agency_id)
 
 
 def get_screening(*, actor: User, public_id: str, purpose: str = "screening") -> ScreeningView:

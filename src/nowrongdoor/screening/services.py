@@ -13,7 +13,7 @@ from typing import Any
 from django.db import transaction
 
 from nowrongdoor import clock, events
-from nowrongdoor.access.decisions import AccessContext, audit_decision, authorize_write
+from nowrongdoor.access.decisions import audit_decision, authorize_write, context
 from nowrongdoor.concurrency import update_if_current
 from nowrongdoor.directory.models import User
 from nowrongdoor.errors import Immutable, NotFound, ValidationFailed
@@ -54,9 +54,11 @@ def start_screening(*, actor: User, youth_public_id: str, instrument_id: str, fo
     decision = authorize_write(ctx, youth_id=youth.pk, category="screening", owner_agency_id=agency_id,
                                action="create")
     known = known_answers(actor=actor, youth=youth, instrument=chosen, form=form)
+    agency = actor.agency
+    assert agency is not None  # authorize_write refuses an actor without an agency
     with transaction.atomic():
         screening = Screening.objects.create(
-            youth=youth, agency_id=agency_id, screener=actor, instrument_id=chosen.id,
+            youth=youth, agency=agency, screener=actor, instrument_id=chosen.id,
             instrument_version=chosen.version, bank_version=chosen.bank_version, setting=chosen.setting, form=form,
             started_at=clock.now(), answers={k.item_id: k.value for k in known.values()},
             known={k.item_id: {"agency": k.agency, "agency_type": k.agency_type, "on": k.on.isoformat(),
@@ -68,8 +70,10 @@ def start_screening(*, actor: User, youth_public_id: str, instrument_id: str, fo
 
 
 def _own_screening(actor: User, public_id: str) -> Screening:
-    screening = Screening.objects.filter(public_id=public_id, agency_id=actor.agency_id or 0).first() \
-        if is_uuid(public_id) else None
+    screening = (
+        Screening.objects.select_related("youth", "agency", "screener", "corrects")
+        .filter(public_id=public_id, agency_id=actor.agency_id or 0).first() if is_uuid(public_id) else None
+    )
     if screening is None:
         raise NotFound("no such screening in your agency")
     return screening
@@ -84,6 +88,13 @@ def _instrument_of(screening: Screening) -> Instrument:
     return chosen
 
 
+def _applied(screening: Screening, expected_version: int, fields: dict[str, Any]) -> None:
+    """Bring the in-memory screening up to the row just written (no re-read)."""
+    for name, value in fields.items():
+        setattr(screening, name, value)
+    screening.version = expected_version + 1
+
+
 def save_answers(
     *, actor: User, screening_public_id: str, expected_version: int, answers: dict[str, Any], notes: str | None = None
 ) -> Screening:
@@ -96,7 +107,7 @@ def save_answers(
         problems["notes"] = f"at most {MAX_NOTES} characters"
     if problems:
         raise ValidationFailed({f"answers.{k}" if k != "notes" else k: [v] for k, v in problems.items()})
-    ctx = AccessContext(actor=actor, purpose=PURPOSE)
+    ctx = context(actor, PURPOSE)
     decision = authorize_write(ctx, youth_id=screening.youth_id, category="screening",
                                owner_agency_id=screening.agency_id, action="update")
     fields: dict[str, Any] = {"answers": {**screening.answers, **answers}}
@@ -106,7 +117,7 @@ def save_answers(
         update_if_current(Screening, screening.pk, expected_version, only_if={"status": Screening.DRAFT}, **fields)
         audit_decision(ctx, decision, youth_id=screening.youth_id, action="update", object_type="screening",
                        object_id=str(screening.public_id), detail={"items": sorted(answers)})
-    screening.refresh_from_db()
+    _applied(screening, expected_version, fields)
     return screening
 
 
@@ -123,16 +134,14 @@ def complete_screening(
     if problems:
         raise ValidationFailed({f"answers.{k}": [v] for k, v in problems.items()})
     result = score(chosen, screening.form, merged)
-    ctx = AccessContext(actor=actor, purpose=PURPOSE)
+    ctx = context(actor, PURPOSE)
     decision = authorize_write(ctx, youth_id=screening.youth_id, category="screening",
                                owner_agency_id=screening.agency_id, action="complete")
     now = clock.now()
+    fields = {"answers": merged, "result": result.as_dict(), "level": result.level,
+              "immediate_safety": result.immediate_safety, "status": Screening.COMPLETED, "completed_at": now}
     with transaction.atomic():
-        update_if_current(
-            Screening, screening.pk, expected_version, only_if={"status": Screening.DRAFT}, answers=merged,
-            result=result.as_dict(), level=result.level, immediate_safety=result.immediate_safety,
-            status=Screening.COMPLETED, completed_at=now,
-        )
+        update_if_current(Screening, screening.pk, expected_version, only_if={"status": Screening.DRAFT}, **fields)
         audit_decision(ctx, decision, youth_id=screening.youth_id, action="complete", object_type="screening",
                        object_id=str(screening.public_id),
                        detail={"level": result.level, "immediate_safety": result.immediate_safety})
@@ -141,7 +150,7 @@ def complete_screening(
             instrument=result.instrument, level=result.level, immediate_safety=result.immediate_safety,
             completed_at=now,
         ))
-    screening.refresh_from_db()
+    _applied(screening, expected_version, fields)
     return screening
 
 
@@ -153,13 +162,13 @@ def correct_screening(*, actor: User, screening_public_id: str) -> Screening:
     chosen = instruments().get(old.instrument_id)
     if chosen is None:
         raise ValidationFailed({"instrument": [f"no instrument {old.instrument_id!r}"]})
-    ctx = AccessContext(actor=actor, purpose=PURPOSE)
+    ctx = context(actor, PURPOSE)
     decision = authorize_write(ctx, youth_id=old.youth_id, category="screening", owner_agency_id=old.agency_id,
                                action="create")
     carried = {k: v for k, v in old.answers.items() if k in chosen.forms[old.form]}
     with transaction.atomic():
         new = Screening.objects.create(
-            youth_id=old.youth_id, agency_id=old.agency_id, screener=actor, instrument_id=chosen.id,
+            youth=old.youth, agency=old.agency, screener=actor, instrument_id=chosen.id,
             instrument_version=chosen.version, bank_version=chosen.bank_version, setting=chosen.setting,
             form=old.form, answers=carried, notes=old.notes, corrects=old, started_at=clock.now(),
         )

@@ -18,7 +18,7 @@ from django.db.models import Count
 
 from nowrongdoor import clock
 from nowrongdoor.access.audit import record_event
-from nowrongdoor.access.decisions import AccessContext, Decision, audit_decision
+from nowrongdoor.access.decisions import AccessContext, Decision, audit_decision, context
 from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.directory.models import User
 from nowrongdoor.errors import AccessDenied, NotFound, ValidationFailed
@@ -118,7 +118,7 @@ def context_for(actor: User, purpose: str) -> AccessContext:
             reason=f"role {actor.role!r} does not act for {purpose!r}",
         )
         raise AccessDenied(f"your role does not act for the purpose {purpose!r}")
-    return AccessContext(actor=actor, purpose=purpose)
+    return context(actor, purpose)
 
 
 def search_youth(

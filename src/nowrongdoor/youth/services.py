@@ -16,7 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from nowrongdoor import clock
-from nowrongdoor.access.decisions import AccessContext, audit_decision, authorize_write
+from nowrongdoor.access.decisions import audit_decision, authorize_write, context
 from nowrongdoor.concurrency import update_if_current
 from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.directory.models import County, User
@@ -248,7 +248,7 @@ def create_contact(
     if local_id and Contact.objects.filter(agency_id=record.agency_id, local_id=local_id).exists():
         raise ValidationFailed({"local_id": ["your agency already has a contact with this id"]})
     category = vocabulary().contact_type(contact_type).category
-    ctx = AccessContext(actor=actor, purpose=writing_purpose(actor))
+    ctx = context(actor, writing_purpose(actor))
     decision = authorize_write(ctx, youth_id=record.youth_id, category=category,
                                owner_agency_id=record.agency_id, action="create")
     try:
@@ -280,7 +280,7 @@ def update_contact(
         errors.setdefault("occurred_at", []).append("is in the future")
     if errors:
         raise ValidationFailed(errors)
-    ctx = AccessContext(actor=actor, purpose=writing_purpose(actor))
+    ctx = context(actor, writing_purpose(actor))
     decision = authorize_write(ctx, youth_id=contact.youth_id, category=contact.category,
                                owner_agency_id=contact.agency_id, action="update")
     fields: dict[str, Any] = {}

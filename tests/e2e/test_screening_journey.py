@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -34,6 +35,8 @@ def test_screener_completes_a_short_form_and_sees_level_reasons_and_next_steps(
     page.get_by_role("button", name="Start screening").click()
 
     # One domain per step: answer "No" everywhere except the clear indicator, then finish.
+    # HTMX swaps each part in place: a mark left on the window survives every step.
+    page.evaluate("window.nwdSamePage = true")
     for _ in range(20):
         expect(page.locator("aside.nwd-guidance")).to_contain_text("Avoid")
         for fieldset in page.locator("form fieldset").all():
@@ -47,9 +50,13 @@ def test_screener_completes_a_short_form_and_sees_level_reasons_and_next_steps(
             fieldset.locator(f"label[for$='_{value}']").click()
         finish = page.get_by_role("button", name="Finish and see the result")
         if finish.count():
+            assert page.evaluate("window.nwdSamePage === true"), "a step reloaded the whole page"
             finish.click()
             break
+        part = page.locator("#wizard p.nwd-muted").inner_text()
         page.get_by_role("button", name="Save and continue").click()
+        expect(page.locator("#wizard p.nwd-muted")).not_to_have_text(part)
+        expect(page).to_have_url(re.compile(r"\?step=\d+$"))
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Screening result")
     expect(page.locator("#level-heading")).to_have_text("Clear indicators of exploitation")

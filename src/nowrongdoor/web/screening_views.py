@@ -1,7 +1,8 @@
 """The screening wizard: choose the instrument, one domain per step, then the result.
 
-Plain forms that work without JavaScript. Each step saves the draft (with the version
-the page was rendered from), so a worker can stop and continue in a later session.
+Plain forms that work without JavaScript; with it, HTMX swaps one part for the next
+without reloading the page. Each step saves the draft (with the version the page was
+rendered from), so a worker can stop and continue in a later session.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from nowrongdoor.directory.models import User
 from nowrongdoor.errors import ValidationFailed
@@ -68,38 +71,64 @@ def _parse(item: Item, raw: str) -> Any:
 
 @login_required
 def step(request: HttpRequest, screening_id: UUID) -> HttpResponse:
+    """One domain of the draft. Without JavaScript every save redirects (post/redirect/get);
+    with HTMX the next part replaces the wizard in place and the address follows it."""
     actor = _actor(request)
     view = selectors.get_screening(actor=actor, public_id=str(screening_id))
     if view.status == "completed":
-        return redirect("web:screening_result", screening_id=screening_id)
+        return _go(request, reverse("web:screening_result", kwargs={"screening_id": screening_id}))
     instrument = instruments()[view.instrument_id]
     steps = _steps(instrument, view.form)
     index = max(0, min(int(request.GET.get("step", "0") or 0), len(steps) - 1))
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         index = max(0, min(int(request.POST.get("step", "0") or 0), len(steps) - 1))
-        domain, items = steps[index]
+        _domain, items = steps[index]
         answers = {i.id: _parse(i, request.POST[f"answer_{i.id}"]) for i in items if request.POST.get(f"answer_{i.id}")}
+        action = request.POST.get("action")
         try:
             saved = services.save_answers(
                 actor=actor, screening_public_id=str(screening_id), expected_version=int(request.POST["version"]),
                 answers=answers, notes=request.POST.get("notes") if "notes" in request.POST else None,
             )
-            if request.POST.get("action") == "complete":
+            if action == "complete":
                 services.complete_screening(actor=actor, screening_public_id=str(screening_id),
                                             expected_version=saved.version)
-                return redirect("web:screening_result", screening_id=screening_id)
+                return _go(request, reverse("web:screening_result", kwargs={"screening_id": screening_id}))
         except ValidationFailed as exc:
             errors = exc.errors
+            view = selectors.get_screening(actor=actor, public_id=str(screening_id))
         else:
-            if request.POST.get("action") == "stop":
+            if action == "stop":
                 messages.info(request, _("Saved. You can continue this screening later from the youth's page."))
-                return redirect("web:youth_detail", youth_id=view.youth_id)
-            return redirect(f"{request.path}?step={index + 1 if request.POST.get('action') == 'next' else index}")
-        view = selectors.get_screening(actor=actor, public_id=str(screening_id))
+                return _go(request, reverse("web:youth_detail", kwargs={"youth_id": view.youth_id}))
+            index = min(index + 1, len(steps) - 1) if action == "next" else index
+            if not _htmx(request):
+                return redirect(f"{request.path}?step={index}")
+            view = selectors.written_view(actor, saved)
+    response = _render_step(request, view, instrument, steps, index, errors)
+    if _htmx(request) and request.method == "POST" and not errors:
+        response["HX-Push-Url"] = f"{request.path}?step={index}"
+    return response
+
+
+def _htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+def _go(request: HttpRequest, url: str) -> HttpResponse:
+    """Leave the wizard: a redirect, or for HTMX a full-page navigation to ``url``."""
+    return HttpResponseClientRedirect(url) if _htmx(request) else redirect(url)
+
+
+def _render_step(
+    request: HttpRequest, view: selectors.ScreeningView, instrument: Instrument,
+    steps: list[tuple[str, list[Item]]], index: int, errors: dict[str, list[str]],
+) -> HttpResponse:
     domain, items = steps[index]
     lang = _lang()
-    return render(request, "web/screening_step.html", {
+    template = "web/_screening_wizard.html" if _htmx(request) else "web/screening_step.html"
+    return render(request, template, {
         "screening": view, "instrument": instrument, "lang": lang,
         "title": instrument.title.get(lang, ""), "introduction": instrument.introduction.get(lang, ""),
         "domain": instrument.domains[domain], "domain_title": instrument.domains[domain]["title"][lang],

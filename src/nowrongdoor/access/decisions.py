@@ -131,9 +131,9 @@ class AccessContext:
         return self._glass
 
     # -- the rule ----------------------------------------------------------------
-    def _glass_applies(self) -> bool:
-        """Break-glass opens individual records, so only for purposes that use identity
-        (never for analytics)."""
+    def opens_individual_records(self) -> bool:
+        """Whether the purpose works with individual youth (it uses identity). Analytics
+        does not: it never opens one youth's record, and break-glass never applies to it."""
         return "identity" in vocabulary().purpose_categories(self.purpose)
 
     def _gate(self, category: str) -> str | None:
@@ -155,7 +155,7 @@ class AccessContext:
             return result(False, "", refused)
         if owner_agency_id == self.actor.agency_id:
             return result(True, OWN_AGENCY, "recorded by the actor's own agency")
-        if self._glass_applies() and youth_id in self.glass():
+        if self.opens_individual_records() and youth_id in self.glass():
             return result(True, BREAK_GLASS, "emergency access (break-glass) in force")
         if owner_agency_id not in self.disclosers(category):
             return result(False, "", f"no sharing agreement in force covers {category!r} for {self.purpose!r}")
@@ -181,7 +181,7 @@ class AccessContext:
             if self._gate(category):
                 continue
             allowed = Q(**{owner_field: self.actor.agency_id})
-            if self._glass_applies():
+            if self.opens_individual_records():
                 allowed |= Q(**{f"{youth_field}__in": sorted(self.glass())})
             disclosers = sorted(self.disclosers(category))
             if disclosers:
@@ -247,13 +247,18 @@ def authorize_write(
 ) -> Decision:
     """May the actor write this record? An agency writes only its own records, any
     category of them (a treatment programme records treatment even if its intake staff
-    only screen), and only staff whose role works with youth records at all. A refusal
+    only screen), only staff whose role acts for the purpose of the write, and only for
+    a purpose that works with individual youth (never analytics). A refusal
     is audited and raised; the caller audits an allowed write in its transaction."""
     actor = ctx.actor
     if actor.agency_id is None or not actor.is_active:
         reason = "the account belongs to no agency or is inactive"
     elif not vocabulary().role_purposes(actor.role):
         reason = f"role {actor.role or 'none'!r} does not record youth data"
+    elif ctx.purpose not in vocabulary().role_purposes(actor.role):
+        reason = f"role {actor.role!r} does not act for purpose {ctx.purpose!r}"
+    elif not ctx.opens_individual_records():
+        reason = f"purpose {ctx.purpose!r} does not work with individual youth records"
     elif owner_agency_id != actor.agency_id:
         reason = "an agency writes only its own records"
     else:

@@ -15,7 +15,7 @@ from django.db.models import Q
 from nowrongdoor.access.audit import record_event
 from nowrongdoor.access.decisions import AccessContext, audit_decision, context
 from nowrongdoor.directory.models import User
-from nowrongdoor.errors import NotFound
+from nowrongdoor.errors import AccessDenied, NotFound
 from nowrongdoor.screening.engine import Instrument
 from nowrongdoor.screening.models import Screening
 from nowrongdoor.youth.models import Youth
@@ -75,8 +75,19 @@ def written_view(actor: User, screening: Screening) -> ScreeningView:
     return _view(screening, notes_visible=notes.allowed, own=screening.agency_id == actor.agency_id)
 
 
+def _individual(ctx: AccessContext, *, object_id: str = "") -> None:
+    """A screening is one youth's record: refuse (and audit) a purpose that never opens
+    individual records, such as analytics, whatever agreements say."""
+    if not ctx.opens_individual_records():
+        record_event(actor=ctx.actor, action="read", allowed=False, purpose=ctx.purpose, category="screening",
+                     object_type="screening", object_id=object_id[:64],
+                     reason=f"purpose {ctx.purpose!r} does not open individual records")
+        raise AccessDenied(f"the purpose {ctx.purpose!r} does not open individual screenings")
+
+
 def get_screening(*, actor: User, public_id: str, purpose: str = "screening") -> ScreeningView:
     ctx = context_for(actor, purpose)
+    _individual(ctx, object_id=str(public_id))
     screening = (
         Screening.objects.select_related("youth", "agency", "screener", "corrects")
         .filter(public_id=public_id).first() if is_uuid(public_id) else None
@@ -96,8 +107,9 @@ def get_screening(*, actor: User, public_id: str, purpose: str = "screening") ->
 
 def screenings_of_youth(*, actor: User, youth_public_id: str, purpose: str = "screening") -> list[ScreeningView]:
     """A youth's screenings the actor may see, oldest first (the level over time)."""
-    youth = visible_youth(actor=actor, public_id=youth_public_id, purpose=purpose)
     ctx = context_for(actor, purpose)
+    _individual(ctx)
+    youth = visible_youth(actor=actor, public_id=youth_public_id, purpose=purpose)
     rows = list(
         Screening.objects.filter(_visible(ctx), youth=youth)
         .select_related("youth", "agency", "screener", "corrects")

@@ -109,3 +109,14 @@ def test_a_wrong_answer_names_the_item_and_keeps_the_step(client: Any, draft: di
     assert bad.id in body
     assert "HX-Push-Url" not in response
     assert bad.id not in Screening.objects.get(pk=draft["screening"].pk).answers
+
+
+def test_notes_written_on_the_last_part_come_back_and_are_not_wiped_by_the_next_save(
+    client: Any, draft: dict[str, Any]
+) -> None:
+    last = len(draft["steps"]) - 1
+    version = Screening.objects.get(pk=draft["screening"].pk).version
+    client.post(draft["url"], {"version": str(version), "step": str(last), "action": "stop",
+                               "notes": "Synthetic note: youth asked to continue tomorrow."})
+    page = client.get(f"{draft['url']}?step={last}").content.decode()
+    assert "Synthetic note: youth asked to continue tomorrow." in page

@@ -9,7 +9,7 @@ may not know exist), ``StaleEdit`` -> 409.
 
 import datetime as dt
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Query, Schema, Status
@@ -24,6 +24,8 @@ from nowrongdoor.access import selectors as access_selectors
 from nowrongdoor.access import services as access_services
 from nowrongdoor.directory.models import County, User
 from nowrongdoor.errors import AccessDenied, Immutable, NotFound, StaleEdit, ValidationFailed
+from nowrongdoor.protocols import selectors as protocol_selectors
+from nowrongdoor.protocols import services as protocol_services
 from nowrongdoor.screening import selectors as screening_selectors
 from nowrongdoor.screening import services as screening_services
 from nowrongdoor.screening.instruments import instruments
@@ -638,3 +640,134 @@ def youth_screenings(request: HttpRequest, youth_id: uuid.UUID, purpose: Code = 
         actor=actor, youth_public_id=str(youth_id), purpose=purpose or services.writing_purpose(actor)
     )
     return [_screening_dict(v) for v in views]
+
+
+# -- protocol tasks -----------------------------------------------------------------
+class TaskOut(Schema):
+    id: str
+    youth_id: str
+    title: dict[str, str]
+    instructions: dict[str, str]
+    kind: str
+    protocol_id: str
+    protocol_version: str
+    step_id: str
+    agency: str
+    agency_type: str
+    role: str
+    assignee: str | None
+    created_at: dt.datetime
+    due_at: dt.datetime
+    status: str
+    overdue: bool
+    escalation_level: int
+    evidence_spec: list[dict[str, Any]]
+    evidence: dict[str, Any]
+    closed_at: dt.datetime | None
+    closed_by: str | None
+    reason: str
+    version: int
+
+
+class TaskComplete(Schema):
+    version: Annotated[int, Field(ge=1)]
+    evidence: dict[Annotated[str, Field(max_length=60), Clean], Annotated[str, Field(max_length=500), Clean]] = {}
+
+
+class TaskWaive(Schema):
+    version: Annotated[int, Field(ge=1)]
+    reason: Annotated[str, Field(max_length=2000), Clean]
+
+
+class TaskAssign(Schema):
+    version: Annotated[int, Field(ge=1)]
+    assignee: Annotated[str, Field(max_length=150), Clean] = ""
+
+
+class ComplianceOut(Schema):
+    kind: str
+    agency: str
+    county: str
+    due: int | None
+    on_time: int | None
+    late: int | None
+    waived: int | None
+    still_open: int | None
+    on_time_rate: float | None
+    suppressed: bool
+
+
+def _task_dict(view: protocol_selectors.TaskView) -> dict[str, Any]:
+    return {"id": view.public_id, **{k: getattr(view, k) for k in TaskOut.model_fields if k != "id"}}
+
+
+def _task_out(actor: User, public_id: str) -> dict[str, Any]:
+    view = protocol_selectors.get_task(actor=actor, public_id=public_id, purpose=services.writing_purpose(actor))
+    return _task_dict(view)
+
+
+@api.get("/tasks", response={200: list[TaskOut], **ERRORS}, tags=["protocols"])
+def list_tasks(request: HttpRequest, scope: Literal["mine", "agency"] = "mine") -> list[dict[str, Any]]:
+    """Your open tasks (``mine``: assigned to you or your role, most urgent first, then
+    what closed in the last two weeks) or, for supervisors, the agency's overdue and due
+    in the next 24 hours (``agency``)."""
+    actor = _actor(request)
+    purpose = services.writing_purpose(actor)
+    if scope == "agency":
+        board = protocol_selectors.agency_board(actor=actor, purpose=purpose)
+        views = board.overdue + board.due_soon
+    else:
+        work = protocol_selectors.my_work(actor=actor, purpose=purpose)
+        views = work.overdue + work.due_soon + work.later + work.done
+    return [_task_dict(v) for v in views]
+
+
+@api.get("/tasks/{task_id}", response={200: TaskOut, **ERRORS}, tags=["protocols"])
+def read_task(request: HttpRequest, task_id: uuid.UUID) -> dict[str, Any]:
+    """One task you may see: your agency's, or another agency's where shared."""
+    return _task_out(_actor(request), str(task_id))
+
+
+@api.post("/tasks/{task_id}/complete", response={200: TaskOut, 409: Problem, **ERRORS}, tags=["protocols"])
+def complete_task(request: HttpRequest, task_id: uuid.UUID, payload: TaskComplete) -> dict[str, Any]:
+    """Close a task as done with the evidence its step asks for; 422 names each missing or
+    malformed piece (``evidence.<id>``)."""
+    actor = _actor(request)
+    protocol_services.complete_task(actor=actor, task_public_id=str(task_id), expected_version=payload.version,
+                                    evidence=dict(payload.evidence))
+    return _task_out(actor, str(task_id))
+
+
+@api.post("/tasks/{task_id}/waive", response={200: TaskOut, 409: Problem, **ERRORS}, tags=["protocols"])
+def waive_task(request: HttpRequest, task_id: uuid.UUID, payload: TaskWaive) -> dict[str, Any]:
+    """Close a task that does not apply, with the reason."""
+    actor = _actor(request)
+    protocol_services.waive_task(actor=actor, task_public_id=str(task_id), expected_version=payload.version,
+                                 reason=payload.reason)
+    return _task_out(actor, str(task_id))
+
+
+@api.post("/tasks/{task_id}/assign", response={200: TaskOut, 409: Problem, **ERRORS}, tags=["protocols"])
+def assign_task(request: HttpRequest, task_id: uuid.UUID, payload: TaskAssign) -> dict[str, Any]:
+    """(Supervisors) give the task to one person of the agency, or back to the role."""
+    actor = _actor(request)
+    protocol_services.assign_task(actor=actor, task_public_id=str(task_id), expected_version=payload.version,
+                                  assignee_username=payload.assignee)
+    return _task_out(actor, str(task_id))
+
+
+@api.get("/youth/{youth_id}/tasks", response={200: list[TaskOut], **ERRORS}, tags=["protocols"])
+def youth_tasks(request: HttpRequest, youth_id: uuid.UUID, purpose: Code = "") -> list[dict[str, Any]]:
+    """A youth's protocol tasks you may see, by due time."""
+    actor = _actor(request)
+    views = protocol_selectors.tasks_of_youth(
+        actor=actor, youth_public_id=str(youth_id), purpose=purpose or services.writing_purpose(actor)
+    )
+    return [_task_dict(v) for v in views]
+
+
+@api.get("/analytics/task-compliance", response={200: list[ComplianceOut], **ERRORS}, tags=["protocols"])
+def task_compliance(request: HttpRequest, since: dt.date | None = None) -> list[dict[str, Any]]:
+    """On-time rate per task kind, agency and county over tasks already due; cells under
+    11 tasks are suppressed. Analysts see all agencies; supervisors their own."""
+    return protocol_selectors.compliance(actor=_actor(request), since=since)

@@ -4,6 +4,7 @@
                                                          create demo accounts, serve with debug on
     nowrongdoor serve [--host H] [--port P] [--workers N] serve the web UI and API (gunicorn)
     nowrongdoor migrate                                  create or upgrade the database
+    nowrongdoor tick [--every N]                         evaluate events, mark overdue tasks, escalate
     nowrongdoor synth --youth N --seed S [--counties C]  generate (or resume) a synthetic county
     nowrongdoor audit verify                             check the audit hash chain
     nowrongdoor token issue --agency ID --name NAME      issue an integration token (prints it once)
@@ -14,8 +15,10 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 
 
@@ -53,16 +56,58 @@ def _serve(host: str, port: int, workers: int, threads: int) -> None:
             for key, value in {
                 "bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
                 "proc_name": "nowrongdoor", "accesslog": None, "errorlog": "-", "loglevel": "warning",
-                "graceful_timeout": 10, "timeout": 60, "keepalive": 5,
+                "graceful_timeout": 10, "timeout": 60, "keepalive": 5, "when_ready": when_ready,
             }.items():
                 self.cfg.set(key, value)
 
         def load(self) -> object:
             return application
 
+    def when_ready(server: object) -> None:
+        _start_ticker(settings.NOWRONGDOOR_TICK_SECONDS)
+
     print(f"NoWrongDoor is serving on http://{host}:{port}/  ({workers} workers x {threads} threads; "
           "Ctrl-C stops it)", flush=True)
     Server().run()
+
+
+def _start_ticker(seconds: int) -> None:
+    """Run the protocol tick every ``seconds`` in a background thread of the server's
+    main process (0 turns it off, e.g. when cron runs ``nowrongdoor tick``). The tick is
+    safe to run while another runs, so several servers may each run one."""
+    if seconds <= 0:
+        return
+    import threading
+
+    def loop() -> None:
+        from django.db import connection
+
+        from nowrongdoor.protocols.services import tick
+
+        while True:
+            try:
+                tick()
+            except Exception:  # keep ticking; the next run retries what failed
+                logging.getLogger("nowrongdoor.tick").exception("protocol tick failed")
+            finally:
+                connection.close()
+            time.sleep(seconds)
+
+    threading.Thread(target=loop, name="nowrongdoor-tick", daemon=True).start()
+
+
+def _tick(every: int) -> None:
+    from nowrongdoor.protocols.services import tick
+
+    while True:
+        started = time.perf_counter()
+        result = tick()
+        print(f"tick: {result.events_evaluated} events evaluated, {result.marked_overdue} tasks newly overdue, "
+              f"{result.escalated} escalated, {result.notifications} notifications, {result.emailed} e-mails "
+              f"({time.perf_counter() - started:.1f} s)", flush=True)
+        if every <= 0:
+            return
+        time.sleep(every)
 
 
 def _default_workers() -> int:
@@ -98,6 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--threads", type=int, default=8, help="threads per process")
 
     sub.add_parser("migrate", help="create or upgrade the database")
+
+    tick = sub.add_parser("tick", help="evaluate left-over events, mark overdue tasks, escalate")
+    tick.add_argument("--every", type=int, default=0, help="repeat every N seconds (default: run once)")
 
     synth = sub.add_parser("synth", help="generate a synthetic county (resumable)")
     synth.add_argument("--youth", type=int, required=True)
@@ -137,6 +185,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     _setup()
+    if args.command == "tick":
+        _tick(args.every)
+        return 0
     if args.command == "serve":
         _serve(args.host, args.port, args.workers, args.threads)
     elif args.command == "migrate":

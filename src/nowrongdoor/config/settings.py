@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "nowrongdoor.youth",
     "nowrongdoor.access",
     "nowrongdoor.screening",
+    "nowrongdoor.protocols",
     "nowrongdoor.synth",
     "nowrongdoor.web",
 ]
@@ -195,3 +196,22 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# E-mail for task escalations: on when an SMTP host is configured. Django 6.1's MAILERS
+# replaces the EMAIL_* settings; the environment variables keep the familiar names.
+if os.environ.get("EMAIL_HOST"):
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ["EMAIL_HOST"],
+                "port": int(os.environ.get("EMAIL_PORT", "25")),
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": os.environ.get("EMAIL_USE_TLS", "") == "1",
+            },
+        }
+    }
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "nowrongdoor@localhost")
+NOWRONGDOOR_EMAIL_NOTIFICATIONS = bool(os.environ.get("EMAIL_HOST"))
+NOWRONGDOOR_TICK_SECONDS = int(os.environ.get("NOWRONGDOOR_TICK_SECONDS", "60"))

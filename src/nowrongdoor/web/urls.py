@@ -1,6 +1,6 @@
 from django.urls import path
 
-from nowrongdoor.web import screening_views, views
+from nowrongdoor.web import screening_views, task_views, views
 
 app_name = "web"
 
@@ -15,6 +15,10 @@ urlpatterns = [
     path("screenings/<uuid:screening_id>/", screening_views.step, name="screening_step"),
     path("screenings/<uuid:screening_id>/result/", screening_views.result, name="screening_result"),
     path("screenings/<uuid:screening_id>/correct/", screening_views.correct, name="screening_correct"),
+    path("work/", task_views.my_work, name="my_work"),
+    path("work/agency/", task_views.agency_board, name="agency_board"),
+    path("tasks/<uuid:task_id>/", task_views.task_detail, name="task_detail"),
+    path("notifications/<int:notification_id>/read/", task_views.read_notification, name="read_notification"),
     path("audit/", views.audit_log, name="audit_log"),
     path("reviews/", views.break_glass_reviews, name="break_glass_reviews"),
     path("reviews/<int:grant_id>/", views.review_break_glass, name="review_break_glass"),

@@ -23,6 +23,7 @@ from nowrongdoor.access import services as access_services
 from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.directory.models import User
 from nowrongdoor.errors import ValidationFailed
+from nowrongdoor.protocols import selectors as protocol_selectors
 from nowrongdoor.screening import selectors as screening_selectors
 from nowrongdoor.screening.instruments import for_agency_type
 from nowrongdoor.youth import selectors, services
@@ -141,6 +142,7 @@ def youth_detail(request: HttpRequest, youth_id: Any) -> HttpResponse:
     view = selectors.get_youth(actor=actor, public_id=str(youth_id), purpose=purpose)
     v = vocabulary()
     screenings = screening_selectors.screenings_of_youth(actor=actor, youth_public_id=str(youth_id), purpose=purpose)
+    tasks = protocol_selectors.tasks_of_youth(actor=actor, youth_public_id=str(youth_id), purpose=purpose)
     can_screen = "screening" in v.role_purposes(actor.role) and bool(
         for_agency_type(actor.agency.agency_type if actor.agency else "")
     )
@@ -148,6 +150,7 @@ def youth_detail(request: HttpRequest, youth_id: Any) -> HttpResponse:
         "youth": view, "purpose": purpose, "purposes": _purposes(actor),
         "categories": v.data_categories, "agency_types": v.agency_types,
         "break_glass": "break_glass" in view.bases, "screenings": screenings, "can_screen": can_screen,
+        "tasks": tasks, "lang": "es" if (request.LANGUAGE_CODE or "en").startswith("es") else "en",
     })
 
 

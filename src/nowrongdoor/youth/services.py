@@ -15,12 +15,13 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from nowrongdoor import clock
+from nowrongdoor import clock, events
 from nowrongdoor.access.decisions import audit_decision, authorize_write, context
 from nowrongdoor.concurrency import update_if_current
 from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.directory.models import County, User
 from nowrongdoor.errors import AccessDenied, NotFound, ValidationFailed
+from nowrongdoor.youth.events import ContactRecorded
 from nowrongdoor.youth.models import Contact, SourceRecord, Youth
 from nowrongdoor.youth.names import search_name
 from nowrongdoor.youth.selectors import context_for, own_source_record, visible_youth
@@ -260,6 +261,11 @@ def create_contact(
             )
             audit_decision(ctx, decision, youth_id=record.youth_id, action="create", object_type="contact",
                            object_id=str(contact.public_id))
+            events.publish(ContactRecorded(
+                contact_id=contact.pk, public_id=str(contact.public_id), youth_id=record.youth_id,
+                agency_id=record.agency_id, actor_id=actor.pk, contact_type=contact_type, details=dict(details),
+                occurred_at=occurred_at,
+            ))
     except IntegrityError as exc:
         raise ValidationFailed({"local_id": ["your agency already has a contact with this id"]}) from exc
     return contact

@@ -67,3 +67,24 @@ def level_label(level: str) -> str:
         "clear_indicators": gettext("Clear indicators of exploitation"),
     }
     return labels.get(level, level)
+
+
+@register.filter
+def role_label(code: str) -> str:
+    return str(vocabulary().roles.get(code, code))
+
+
+@register.filter
+def task_status(status: str) -> str:
+    """A task's status in plain words (translated)."""
+    from django.utils.translation import gettext
+
+    labels = {"open": gettext("Open"), "done": gettext("Done"), "waived": gettext("Waived"),
+              "cancelled": gettext("Cancelled by a later event")}
+    return labels.get(status, status)
+
+
+@register.simple_tag
+def task_title(task: Any, lang: str) -> str:
+    title: dict[str, str] = task.title
+    return title.get(lang) or title.get("en") or str(task.kind)

@@ -800,3 +800,22 @@ def test_demo_accounts_are_stable_across_runs(settings, tmp_path):
     assert second == first
     assert User.objects.count() == users
     assert [a.username for a in second if not signs_in(a.username, a.password)] == []
+
+
+@pytest.mark.django_db
+def test_the_demo_records_recent_events_once_and_the_protocols_open_tasks(settings, tmp_path):
+    from nowrongdoor.protocols.models import Task
+    from nowrongdoor.synth.demo import RECENT_ACTIVITY, seed_recent_activity
+
+    settings.DATA_DIR = tmp_path
+    generator.generate(youth=60, seed=5)
+    ensure_demo_accounts()
+
+    assert seed_recent_activity() == len(RECENT_ACTIVITY)
+    opened = set(Task.objects.values_list("protocol_id", flat=True))
+    assert {"missing_from_placement", "return_from_absence", "prostitution_related_charge"} <= opened
+    assert Task.objects.filter(assignee__username="probation.screener").exists()
+    assert Task.objects.filter(overdue_since__isnull=False).exists()  # the demo shows overdue work
+    count = Task.objects.count()
+    assert seed_recent_activity() == 0
+    assert Task.objects.count() == count

@@ -59,3 +59,45 @@ def ensure_demo_accounts() -> list[DemoAccount]:
     path.touch(mode=0o600)
     path.write_text(json.dumps(passwords, indent=2))
     return accounts
+
+
+# (demo account, contact type, details, hours ago): a few fresh synthetic events so that
+# "My work" and the supervisor's board have live tasks, some already overdue.
+RECENT_ACTIVITY = [
+    ("cws.casemanager", "absence_start", {}, 30),
+    ("cws.casemanager", "absence_return", {}, 20),
+    ("probation.screener", "detention", {"offence_category": "prostitution_related"}, 2),
+    ("cws.casemanager", "hotline_report", {"allegations": ["sexual_exploitation"]}, 1),
+]
+
+
+def seed_recent_activity() -> int:
+    """Record the recent events above through the real services (so the response
+    protocols open their tasks), once per installation, then run the tick. Returns the
+    number of events recorded."""
+    import datetime as dt
+
+    from nowrongdoor import clock
+    from nowrongdoor.protocols.services import tick
+    from nowrongdoor.youth.models import Contact, SourceRecord
+    from nowrongdoor.youth.services import create_contact
+
+    if Contact.objects.filter(local_id__startswith="DEMO-").exists():
+        return 0
+    recorded = 0
+    used: set[int] = set()
+    for n, (username, contact_type, details, hours_ago) in enumerate(RECENT_ACTIVITY):
+        actor = User.objects.filter(username=username).first()
+        if actor is None or actor.agency_id is None:
+            continue
+        record = (SourceRecord.objects.filter(agency_id=actor.agency_id).exclude(youth_id__in=used)
+                  .order_by("-pk").first())
+        if record is None:
+            continue
+        used.add(record.youth_id)
+        create_contact(actor=actor, source_record_public_id=str(record.public_id), contact_type=contact_type,
+                       occurred_at=clock.now() - dt.timedelta(hours=hours_ago), details=details,
+                       local_id=f"DEMO-{n + 1}")
+        recorded += 1
+    tick()
+    return recorded

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 
@@ -63,7 +64,7 @@ def ensure_demo_accounts() -> list[DemoAccount]:
 
 # (demo account, contact type, details, hours ago): a few fresh synthetic events so that
 # "My work" and the supervisor's board have live tasks, some already overdue.
-RECENT_ACTIVITY = [
+RECENT_ACTIVITY: list[tuple[str, str, dict[str, Any], int]] = [
     ("cws.casemanager", "absence_start", {}, 30),
     ("cws.casemanager", "absence_return", {}, 20),
     ("probation.screener", "detention", {"offence_category": "prostitution_related"}, 2),

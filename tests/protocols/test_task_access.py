@@ -221,8 +221,11 @@ def test_consent_alone_does_not_open_a_clinic_task(world: County_) -> None:
         assert str(task.public_id) not in youth_ids(world, reader, "screening")
 
 
-def test_agreement_and_consent_open_a_clinic_task(world: County_) -> None:
+def test_agreement_and_consent_open_a_clinic_task_and_its_evidence(world: County_) -> None:
     task = clinic_task(world)
+    with clock.frozen(T0 + H):
+        task = services.complete_task(actor=world.user("health", "screener"), task_public_id=str(task.public_id),
+                                      expected_version=task.version, evidence={"screening_id": "SCR-SYN-77"})
     agree(world, "health", "probation", ["health"], ["screening"])
     consent(world, "health", "probation")
     reader = world.user("probation", "screener")
@@ -230,7 +233,8 @@ def test_agreement_and_consent_open_a_clinic_task(world: County_) -> None:
         seq = last_seq()
         seen = selectors.get_task(actor=reader, public_id=str(task.public_id), purpose="screening")
         assert (seen.public_id, seen.own, seen.agency_type, seen.status) == (
-            str(task.public_id), False, "health", "open")
+            str(task.public_id), False, "health", "done")
+        assert seen.evidence == {"screening_id": "SCR-SYN-77"}
         [event] = [e for e in events_since(seq) if e.object_type == "task"]
         assert (event.allowed, event.basis) == (True, "agreement_and_consent")
         assert str(task.public_id) in youth_ids(world, reader, "screening")

@@ -250,3 +250,34 @@ def test_evidence_dates_must_be_real_and_not_in_the_future() -> None:
         assert services.check_evidence(spec, {"met_on": "2026-11-20", "arrived_at": "soon"}) == {
             "evidence.arrived_at": ["must be a date and time (YYYY-MM-DDTHH:MM)"]}
         assert services.check_evidence(spec, {"met_on": "2026-11-20", "arrived_at": "2026-11-20T21:30"}) == {}
+
+
+def test_a_later_event_cancels_a_step_that_no_longer_applies(world: County_, tmp_path: Path, monkeypatch: Any
+                                                             ) -> None:
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump({
+        "county": world.county.name, "version": 1, "source": "synthetic",
+        "protocols": {"missing_from_placement": {"add_steps": [{
+            "id": "daily_search", "kind": "search", "title": {"en": "Search", "es": "Buscar"},
+            "instructions": {"en": "Contact the places the youth may be.", "es": "Contacte los lugares."},
+            "owner": {"agency": "child_welfare", "role": "case_manager"}, "due": {"days": 1},
+            "repeat": {"every": {"days": 1}, "count": 5},
+            "cancelled_by": {"event": "contact_recorded", "when": {"contact_type": ["absence_return"]}},
+            "source": "county practice (synthetic)"}]}},
+    }))
+    monkeypatch.setenv("NOWRONGDOOR_PROTOCOL_DIR", str(tmp_path))
+    from nowrongdoor.protocols import library
+
+    library.all_rules.cache_clear()
+    contact(world, "child_welfare", "absence_start")
+    run_tick()
+    with clock.frozen(T0 + 30 * H):
+        services.complete_task(
+            actor=world.user("child_welfare", "case_manager"),
+            task_public_id=str(tasks(step_id="daily_search")["daily_search#1"].public_id), expected_version=1,
+            evidence={})
+    contact(world, "child_welfare", "absence_return", at=T0 + 40 * H)
+    run_tick(T0 + 41 * H)
+    statuses = {k: t.status for k, t in tasks(step_id="daily_search").items()}
+    assert statuses == {"daily_search#1": Task.DONE, **{f"daily_search#{n}": Task.CANCELLED for n in range(2, 6)}}
+    reports = tasks(protocol_id="missing_from_placement", step_id__startswith="report")
+    assert {t.status for t in reports.values()} == {Task.OPEN}  # the legal reports still stand

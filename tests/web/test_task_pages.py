@@ -12,8 +12,9 @@ import pytest
 
 from nowrongdoor import clock
 from nowrongdoor.protocols.models import Notification, Task
-from tests.protocols.conftest import _fresh_rules, world  # noqa: F401 - fixtures
 from tests.protocols.conftest import T0, County_, contact, run_tick, screen, tasks
+from tests.protocols.conftest import _fresh_rules as _fresh_rules  # re-exported: autouse fixture
+from tests.protocols.conftest import world as _world  # noqa: F401 - the `world` fixture, by its name
 
 H = dt.timedelta(hours=1)
 LE_TITLE = "Report the missing youth to law enforcement"
@@ -64,8 +65,8 @@ def test_my_work_shows_a_case_managers_overdue_task_under_overdue(world: County_
     assert LE_TITLE in overdue
     assert f'href="/tasks/{task.public_id}/"' in overdue
     assert 'class="nwd-overdue"' in overdue
-    for later in ("due-soon", "later", "done"):
-        assert f"/tasks/{task.public_id}/" not in section(body, later, {"due-soon": "later", "later": "done"}.get(later))
+    for start, end in (("due-soon", "later"), ("later", "done"), ("done", None)):
+        assert f"/tasks/{task.public_id}/" not in section(body, start, end)
 
 
 def test_my_work_before_the_due_time_shows_the_task_as_due_soon(world: County_, web: Any) -> None:

@@ -12,9 +12,12 @@ import pytest
 
 from nowrongdoor import clock
 from nowrongdoor.protocols.models import Notification, Task
+from tests.protocols import conftest as protocol_world
 from tests.protocols.conftest import T0, County_, contact, run_tick, screen, tasks
-from tests.protocols.conftest import _fresh_rules as _fresh_rules  # re-exported: autouse fixture
-from tests.protocols.conftest import world as _world  # noqa: F401 - the `world` fixture, by its name
+
+# The synthetic county of the protocol tests, and its rule-cache reset, as fixtures here too.
+world = protocol_world.world
+_fresh_rules = protocol_world._fresh_rules
 
 H = dt.timedelta(hours=1)
 LE_TITLE = "Report the missing youth to law enforcement"
@@ -220,9 +223,6 @@ def test_a_stale_form_is_refused_with_409_and_changes_nothing(world: County_, we
         Task.OPEN, world.user("child_welfare", "screener"), task.version + 1)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: posting the task form again after the task closed (a double submit, "
-                                       "a second tab) raises Immutable, which neither task_views.task_detail nor "
-                                       "DomainErrorMiddleware handles: the user gets a 500")
 def test_submitting_the_form_twice_does_not_crash(world: County_, web: Any) -> None:
     task = missing_reports(world)["report_missing_to_law_enforcement"]
     web.force_login(world.user("child_welfare", "case_manager"))
@@ -234,8 +234,6 @@ def test_submitting_the_form_twice_does_not_crash(world: County_, web: Any) -> N
     assert fresh(task).evidence == {"law_enforcement_report_number": "LE-SYN-1"}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: task_views.task_detail does int(request.POST['version']) unguarded: "
-                                       "a non-numeric version field gives a 500 instead of a 4xx")
 def test_a_malformed_version_field_is_not_a_server_error(world: County_, web: Any) -> None:
     task = missing_reports(world)["report_missing_to_law_enforcement"]
     web.force_login(world.user("child_welfare", "case_manager"))
@@ -246,10 +244,6 @@ def test_a_malformed_version_field_is_not_a_server_error(world: County_, web: An
     assert fresh(task).status == Task.OPEN
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: overdue tasks escalate to the agency_admin role (level 2 of most "
-                                       "protocols) and the e-mail says to open NoWrongDoor, but /work/ calls "
-                                       "writing_purpose(), which raises AccessDenied for agency_admin (no purposes): "
-                                       "the page that lists 'escalations addressed to you' is 403 for them")
 def test_an_agency_admin_escalated_to_sees_the_notice_on_my_work(world: County_, web: Any) -> None:
     task = missing_reports(world)["report_missing_to_law_enforcement"]
     run_tick(T0 + 40 * H)  # past due (24 h) and the agency administrator's level (+12 h)

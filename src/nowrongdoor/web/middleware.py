@@ -7,7 +7,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from nowrongdoor.errors import AccessDenied, NotFound, StaleEdit, ValidationFailed
+from nowrongdoor.errors import AccessDenied, Immutable, NotFound, StaleEdit, ValidationFailed
 
 
 class DomainErrorMiddleware:
@@ -22,6 +22,9 @@ class DomainErrorMiddleware:
             return render(request, "web/error.html", {"title": "Not found", "kind": "not_found"}, status=404)
         if isinstance(exc, AccessDenied):
             return render(request, "web/error.html", {"title": "No access", "kind": "denied"}, status=403)
+        if isinstance(exc, Immutable):
+            return render(request, "web/error.html", {"title": "Already closed", "kind": "immutable",
+                                                      "detail": str(exc)}, status=409)
         if isinstance(exc, StaleEdit):
             return render(request, "web/error.html", {"title": "Changed by someone else", "kind": "stale"}, status=409)
         if isinstance(exc, ValidationFailed):

@@ -15,6 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.directory.models import User
 from nowrongdoor.errors import ValidationFailed
 from nowrongdoor.protocols import selectors, services
@@ -34,9 +35,14 @@ def _lang() -> str:
 @login_required
 def my_work(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
-    work = selectors.my_work(actor=actor, purpose=writing_purpose(actor))
+    opens_records = bool(vocabulary().role_purposes(actor.role))
+    # An agency administrator opens no youth records but is the last step of many
+    # escalation chains: they see the notices here (task titles and due times only).
+    work = selectors.my_work(actor=actor, purpose=writing_purpose(actor)) if opens_records \
+        else selectors.MyWork([], [], [], [])
     return render(request, "web/work.html", {
         "work": work, "lang": _lang(), "notifications": selectors.unread_notifications(actor=actor),
+        "opens_records": opens_records,
     })
 
 
@@ -56,7 +62,10 @@ def task_detail(request: HttpRequest, task_id: UUID) -> HttpResponse:
     values: dict[str, Any] = {}
     if request.method == "POST":
         action = request.POST.get("action", "")
-        version = int(request.POST.get("version", "0") or 0)
+        raw_version = request.POST.get("version", "")
+        if not raw_version.isdigit():
+            raise ValidationFailed({"version": ["reload the page: the form is incomplete"]})
+        version = int(raw_version)
         try:
             if action == "complete":
                 values = {k.removeprefix("evidence_"): v for k, v in request.POST.items() if k.startswith("evidence_")}

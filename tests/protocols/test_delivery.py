@@ -46,6 +46,7 @@ def test_a_rejected_contact_opens_nothing(world: County_, client: Any) -> None:
 
 def test_escalations_are_emailed_once_without_youth_details(world: County_, settings: Any) -> None:
     settings.NOWRONGDOOR_EMAIL_NOTIFICATIONS = True
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     supervisor = world.user("child_welfare", "supervisor")
     supervisor.email = "supervisor@example.invalid"
     supervisor.save()

@@ -212,8 +212,6 @@ if os.environ.get("EMAIL_HOST"):
             },
         }
     }
-else:
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "nowrongdoor@localhost")
 NOWRONGDOOR_EMAIL_NOTIFICATIONS = bool(os.environ.get("EMAIL_HOST"))
 NOWRONGDOOR_TICK_SECONDS = int(os.environ.get("NOWRONGDOOR_TICK_SECONDS", "60"))

@@ -11,7 +11,9 @@ The rule, in order:
 2. The purpose must use the category (screening does not read case notes).
 3. Data the actor's own agency recorded: allowed.
 4. An open break-glass on this youth by this actor, for a purpose that opens individual
-   records: allowed, and audited as such.
+   records: allowed, and audited as such. Likewise membership of the youth's MDT while
+   its sharing window is open, for the categories and purposes the county's MDT rules
+   list (consent categories still need consent): basis ``mdt_team``.
 5. Another agency's data: allowed only under a sharing agreement in force that names
    the category and the purpose, and, where the category needs it (health, mental
    health, substance use, education, ...), a consent in force for this youth.
@@ -31,7 +33,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from nowrongdoor import clock
 from nowrongdoor.access.audit import batched, record_event
-from nowrongdoor.access.models import BreakGlass, Consent, SharingAgreement
+from nowrongdoor.access.models import BreakGlass, Consent, SharingAgreement, TeamShare
 from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.directory.models import Agency, User
 from nowrongdoor.errors import AccessDenied
@@ -40,6 +42,7 @@ OWN_AGENCY = "own_agency"
 AGREEMENT = "agreement"
 AGREEMENT_AND_CONSENT = "agreement_and_consent"
 BREAK_GLASS = "break_glass"
+MDT_TEAM = "mdt_team"
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class AccessContext:
     _disclosers: dict[str, set[int]] | None = None
     _consents: dict[int, set[str]] = field(default_factory=dict)
     _glass: set[int] | None = None
+    _team: dict[int, set[str]] | None = None
 
     # -- facts, loaded lazily -------------------------------------------------
     def disclosers(self, category: str) -> set[int]:
@@ -130,6 +134,22 @@ class AccessContext:
             )
         return self._glass
 
+    def team(self) -> dict[int, set[str]]:
+        """Youth id -> the categories the actor reads for this purpose as a member of the
+        youth's MDT, while the sharing window is open."""
+        if self._team is None:
+            self._team = {}
+            shares = TeamShare.objects.filter(
+                user=self.actor, valid_from__lte=self.on, valid_until__gte=self.on
+            ).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=self.on))
+            for youth_id, categories, purposes in shares.values_list("youth_id", "categories", "purposes"):
+                if self.purpose in purposes:
+                    self._team.setdefault(youth_id, set()).update(categories)
+        return self._team
+
+    def team_youth(self, category: str) -> set[int]:
+        return {youth_id for youth_id, categories in self.team().items() if category in categories}
+
     # -- the rule ----------------------------------------------------------------
     def opens_individual_records(self) -> bool:
         """Whether the purpose works with individual youth (it uses identity). Analytics
@@ -157,6 +177,10 @@ class AccessContext:
             return result(True, OWN_AGENCY, "recorded by the actor's own agency")
         if self.opens_individual_records() and youth_id in self.glass():
             return result(True, BREAK_GLASS, "emergency access (break-glass) in force")
+        if self.opens_individual_records() and category in self.team().get(youth_id, set()) and (
+            not vocabulary().requires_consent(category) or category in self.consented(youth_id)
+        ):
+            return result(True, MDT_TEAM, "member of the youth's multidisciplinary team; sharing window open")
         if owner_agency_id not in self.disclosers(category):
             return result(False, "", f"no sharing agreement in force covers {category!r} for {self.purpose!r}")
         if not vocabulary().requires_consent(category):
@@ -183,6 +207,14 @@ class AccessContext:
             allowed = Q(**{owner_field: self.actor.agency_id})
             if self.opens_individual_records():
                 allowed |= Q(**{f"{youth_field}__in": sorted(self.glass())})
+            team = sorted(self.team_youth(category)) if self.opens_individual_records() else []
+            if team:
+                via_team = Q(**{f"{youth_field}__in": team})
+                if vocabulary().requires_consent(category):
+                    via_team &= Q(Exists(Consent.objects.filter(
+                        _consents_in_force(self.on, self.actor.agency_id or 0, self.purpose),
+                        youth_id=OuterRef(youth_field), category=category)))
+                allowed |= via_team
             disclosers = sorted(self.disclosers(category))
             if disclosers:
                 shared = Q(**{f"{owner_field}__in": disclosers})

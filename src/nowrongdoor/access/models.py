@@ -93,6 +93,41 @@ class Consent(models.Model):
         return f"consent {self.pk}: {self.category}"
 
 
+class TeamShare(models.Model):
+    """Sharing that comes from membership of a youth's multidisciplinary team (MDT).
+
+    California lets the members of a child-abuse MDT share what they know about the
+    child for a limited time after a report (30 days, longer with documented good
+    cause). While the window is open, the member reads the listed categories for the
+    listed purposes, as if under an agreement; categories that need consent still need
+    it. The cases app opens, extends and ends shares; every read under one is audited
+    with basis ``mdt_team``.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="team_shares")
+    youth = models.ForeignKey(Youth, on_delete=models.PROTECT, related_name="+")
+    categories = models.JSONField()
+    purposes = models.JSONField()
+    valid_from = models.DateField()
+    valid_until = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    source = models.CharField(max_length=80, help_text="What opened it, e.g. case:<id>")
+    good_cause = models.TextField(blank=True, help_text="Why the window was extended past the standard length")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "valid_until"]), models.Index(fields=["youth", "user"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(valid_until__gte=models.F("valid_from")),
+                                   name="team_share_window_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"team share {self.pk}"
+
+
 class BreakGlass(models.Model):
     """Emergency access to one youth's records, with a written reason, for a short time.
 

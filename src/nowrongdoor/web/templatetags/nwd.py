@@ -37,6 +37,7 @@ BASIS_LABELS = {
     "agreement": "sharing agreement",
     "agreement_and_consent": "agreement + consent",
     "break_glass": "emergency access",
+    "mdt_team": "MDT member (sharing window)",
 }
 
 

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "nowrongdoor.access",
     "nowrongdoor.screening",
     "nowrongdoor.protocols",
+    "nowrongdoor.cases",
     "nowrongdoor.synth",
     "nowrongdoor.web",
 ]

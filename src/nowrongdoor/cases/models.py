@@ -1,0 +1,127 @@
+"""Case coordination: a youth's exploitation status, the case that coordinates their
+response, its multidisciplinary team, and the youth's stage of change.
+
+- ``ExploitationStatus`` is a dated history of the categories California's child-welfare
+  system records (at risk; victim before / during foster care; in an open case not in
+  care; while absent from placement; closed case with independent-living services) and
+  "assessed: not a victim", each with the agency that recorded it.
+- ``Case``: the lead agency and assigned worker, opened and closed with reasons (closing
+  needs a supervisor's approval; relapse is never a reason), its continuum-of-care phase
+  with dates, and the counties of residence and of exploitation.
+- ``TeamMember``: staff of any agency on the youth's MDT. Joining opens an
+  ``access.TeamShare`` for the window the county's MDT rules allow.
+- ``StageChange``: the youth's path through the stages of change; relapse is a stage,
+  part of the cycle, not an exit.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from nowrongdoor.access.models import TeamShare
+from nowrongdoor.directory.models import Agency, County
+from nowrongdoor.youth.models import Youth
+
+
+class ExploitationStatus(models.Model):
+    youth = models.ForeignKey(Youth, on_delete=models.PROTECT, related_name="exploitation_statuses")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=40)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["youth", "start_date"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end_date__isnull=True) | models.Q(end_date__gte=models.F(
+                "start_date")), name="status_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} from {self.start_date}"
+
+
+class Case(models.Model):
+    OPEN = "open"
+    CLOSING = "closing"  # closure requested, waiting for a supervisor
+    CLOSED = "closed"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    youth = models.ForeignKey(Youth, on_delete=models.PROTECT, related_name="cases")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="cases", help_text="Lead agency")
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="cases")
+    status = models.CharField(max_length=10, default=OPEN)
+    opened_on = models.DateField()
+    open_reason = models.TextField()
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    phase = models.CharField(max_length=30, default="crisis_assessment")
+    phase_since = models.DateField()
+    county_of_residence = models.ForeignKey(County, on_delete=models.PROTECT, related_name="+")
+    county_of_exploitation = models.ForeignKey(County, on_delete=models.PROTECT, null=True, blank=True,
+                                               related_name="+")
+    close_reason = models.CharField(max_length=30, blank=True)
+    close_note = models.TextField(blank=True)
+    close_requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                           blank=True, related_name="+")
+    closed_on = models.DateField(null=True, blank=True)
+    closed_approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                           blank=True, related_name="+")
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        indexes = [models.Index(fields=["agency", "status"]), models.Index(fields=["youth", "status"])]
+
+    def __str__(self) -> str:
+        return f"case {self.public_id} ({self.status})"
+
+
+class PhaseChange(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="phases")
+    phase = models.CharField(max_length=30)
+    on = models.DateField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.phase} on {self.on}"
+
+
+class TeamMember(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="team")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="team_memberships")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    role_in_team = models.CharField(max_length=100)
+    joined_on = models.DateField()
+    left_on = models.DateField(null=True, blank=True)
+    share = models.OneToOneField(TeamShare, on_delete=models.PROTECT, related_name="member")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "user"], condition=models.Q(left_on__isnull=True),
+                                               name="one_active_membership")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on case {self.case_id}"
+
+
+class StageChange(models.Model):
+    youth = models.ForeignKey(Youth, on_delete=models.PROTECT, related_name="stage_changes")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="stages")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    stage = models.CharField(max_length=20)
+    on = models.DateField()
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.stage} on {self.on}"

@@ -1,0 +1,173 @@
+"""Reads of cases, through ``access`` (category ``case``; the lead agency always, other
+agencies under an agreement, MDT members while their sharing window is open).
+
+``get_case`` gathers one case and one timeline across systems: contacts, screenings,
+protocol tasks, exploitation status, phase and stage changes, team changes — each only
+if the reader may see its category — with the count of what was withheld.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from nowrongdoor import clock
+from nowrongdoor.access.audit import record_event
+from nowrongdoor.access.decisions import AccessContext, audit_decision
+from nowrongdoor.cases.content import Stage, stages
+from nowrongdoor.cases.models import Case, ExploitationStatus, PhaseChange, StageChange, TeamMember
+from nowrongdoor.directory.models import User
+from nowrongdoor.errors import AccessDenied, NotFound
+from nowrongdoor.protocols import selectors as protocol_selectors
+from nowrongdoor.screening import selectors as screening_selectors
+from nowrongdoor.youth import selectors as youth_selectors
+from nowrongdoor.youth.selectors import context_for, is_uuid
+
+CATEGORY = "case"
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    on: dt.datetime
+    kind: str  # contact | screening | task | status | phase | stage | team
+    title: str
+    agency: str
+    detail: str = ""
+    link: str = ""
+
+
+@dataclass(frozen=True)
+class MemberView:
+    username: str
+    name: str
+    agency: str
+    role_in_team: str
+    joined_on: dt.date
+    left_on: dt.date | None
+    sharing_until: dt.date
+    sharing_open: bool
+
+
+@dataclass(frozen=True)
+class CaseView:
+    public_id: str
+    youth_id: str
+    youth_name: str
+    agency: str
+    worker: str | None
+    status: str
+    opened_on: dt.date
+    open_reason: str
+    phase: str
+    phase_since: dt.date
+    county_of_residence: str
+    county_of_exploitation: str | None
+    close_reason: str
+    version: int
+    own: bool
+    phases: list[tuple[str, dt.date]]
+    stages: list[tuple[str, dt.date, str]]
+    current_stage: Stage | None
+    statuses: list[tuple[str, dt.date, dt.date | None, str]]
+    team: list[MemberView]
+    timeline: list[TimelineItem] = field(default_factory=list)
+    withheld: int = 0
+
+
+def _individual(actor: User, purpose: str) -> AccessContext:
+    ctx = context_for(actor, purpose)
+    if not ctx.opens_individual_records():
+        raise AccessDenied(f"the purpose {purpose!r} does not open individual cases")
+    return ctx
+
+
+def caseload(*, actor: User, purpose: str = "case_coordination") -> list[Case]:
+    """Open cases the actor may see: their own first, then the agency's, then shared."""
+    ctx = _individual(actor, purpose)
+    rows = list(Case.objects.filter(ctx.readable([CATEGORY], category_field=None), status__in=[Case.OPEN,
+                                                                                              Case.CLOSING])
+                .select_related("youth", "agency", "worker").order_by("opened_on", "pk")[:500])
+    record_event(actor=actor, action="read", purpose=purpose, object_type="case",
+                 detail={"list": "caseload", "ids": [c.pk for c in rows]})
+    rows.sort(key=lambda c: (c.worker_id != actor.pk, c.agency_id != actor.agency_id))
+    return rows
+
+
+def get_case(*, actor: User, public_id: str, purpose: str = "case_coordination") -> CaseView:
+    ctx = _individual(actor, purpose)
+    case = (Case.objects.select_related("youth", "agency", "worker", "county_of_residence", "county_of_exploitation")
+            .filter(public_id=public_id).first() if is_uuid(public_id) else None)
+    decision = ctx.decide(youth_id=case.youth_id, category=CATEGORY, owner_agency_id=case.agency_id) if case \
+        else None
+    if case is None or decision is None or not decision.allowed:
+        record_event(actor=actor, action="read", allowed=False, purpose=purpose, category=CATEGORY,
+                     youth_id=case.youth_id if case else None, owner_agency_id=case.agency_id if case else None,
+                     object_type="case", object_id=str(public_id)[:64],
+                     reason=decision.reason if decision else "no such case")
+        raise NotFound("no such case")
+    audit_decision(ctx, decision, youth_id=case.youth_id, action="read", object_type="case",
+                   object_id=str(case.public_id))
+    youth_public_id = str(case.youth.public_id)
+    youth = youth_selectors.get_youth(actor=actor, public_id=youth_public_id, purpose=purpose)
+    stage_rows = list(StageChange.objects.filter(case=case))
+    phase_rows = list(PhaseChange.objects.filter(case=case))
+    status_rows = list(ExploitationStatus.objects.filter(
+        ctx.readable([CATEGORY], category_field=None), youth=case.youth).select_related("agency")
+        .order_by("start_date", "pk"))
+    members = list(TeamMember.objects.filter(case=case).select_related("user", "agency", "share")
+                   .order_by("joined_on", "pk"))
+    today = clock.today()
+    content = stages()
+    timeline: list[TimelineItem] = []
+    for c in youth.contacts:
+        timeline.append(TimelineItem(c.occurred_at, "contact", c.contact_type_label, c.agency))
+    for s in screening_selectors.screenings_of_youth(actor=actor, youth_public_id=youth_public_id, purpose=purpose):
+        if s.completed_at:
+            timeline.append(TimelineItem(s.completed_at, "screening", s.level, s.agency,
+                                         link=f"/screenings/{s.public_id}/result/"))
+    for t in protocol_selectors.tasks_of_youth(actor=actor, youth_public_id=youth_public_id, purpose=purpose):
+        timeline.append(TimelineItem(t.due_at, "task", t.title.get("en", t.kind), t.agency, t.status,
+                                     link=f"/tasks/{t.public_id}/"))
+    midnight = dt.time(0, 0, tzinfo=dt.UTC)
+    for st in status_rows:
+        timeline.append(TimelineItem(dt.datetime.combine(st.start_date, midnight), "status", st.status,
+                                     st.agency.name))
+    for ph in phase_rows:
+        timeline.append(TimelineItem(dt.datetime.combine(ph.on, midnight), "phase", ph.phase, case.agency.name))
+    for sc in stage_rows:
+        timeline.append(TimelineItem(dt.datetime.combine(sc.on, midnight), "stage", sc.stage, case.agency.name))
+    for m in members:
+        timeline.append(TimelineItem(dt.datetime.combine(m.joined_on, midnight), "team", m.role_in_team,
+                                     m.agency.name, m.user.username))
+    timeline.sort(key=lambda i: i.on, reverse=True)
+    return CaseView(
+        public_id=str(case.public_id), youth_id=youth_public_id, youth_name=youth.display_name,
+        agency=case.agency.name, worker=case.worker.username if case.worker else None, status=case.status,
+        opened_on=case.opened_on, open_reason=case.open_reason, phase=case.phase, phase_since=case.phase_since,
+        county_of_residence=case.county_of_residence.name,
+        county_of_exploitation=case.county_of_exploitation.name if case.county_of_exploitation else None,
+        close_reason=case.close_reason, version=case.version, own=case.agency_id == actor.agency_id,
+        phases=[(p.phase, p.on) for p in phase_rows],
+        stages=[(s.stage, s.on, s.note) for s in stage_rows],
+        current_stage=content[stage_rows[-1].stage] if stage_rows else None,
+        statuses=[(s.status, s.start_date, s.end_date, s.agency.name) for s in status_rows],
+        team=[MemberView(m.user.username, m.user.get_full_name() or m.user.username, m.agency.name, m.role_in_team,
+                         m.joined_on, m.left_on, m.share.valid_until,
+                         m.left_on is None and m.share.ended_on is None and m.share.valid_until >= today)
+              for m in members],
+        timeline=timeline, withheld=youth.withheld_contacts,
+    )
+
+
+def status_history(*, actor: User, youth_public_id: str, purpose: str = "case_coordination"
+                   ) -> list[dict[str, Any]]:
+    """The youth's exploitation status over time, as far as the actor may see it."""
+    ctx = _individual(actor, purpose)
+    youth = youth_selectors.visible_youth(actor=actor, public_id=youth_public_id, purpose=purpose)
+    rows = list(ExploitationStatus.objects.filter(ctx.readable([CATEGORY], category_field=None), youth=youth)
+                .select_related("agency").order_by("start_date", "pk"))
+    record_event(actor=actor, action="read", youth_id=youth.pk, purpose=purpose, category=CATEGORY,
+                 object_type="exploitation_status", detail={"ids": [r.pk for r in rows]})
+    return [{"status": r.status, "start_date": r.start_date, "end_date": r.end_date, "agency": r.agency.name}
+            for r in rows]

@@ -1,0 +1,297 @@
+"""Writes of case coordination: exploitation status, cases, phases, closure, the MDT
+and the stage of change. Each takes the acting user, checks through ``access``, writes
+in one transaction with its audit row (ARCHITECTURE.md, writes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+
+from nowrongdoor import clock
+from nowrongdoor.access.decisions import audit_decision, authorize_write, context, forget_contexts
+from nowrongdoor.access.models import TeamShare
+from nowrongdoor.cases.content import STAGES, mdt_rules
+from nowrongdoor.cases.models import Case, ExploitationStatus, PhaseChange, StageChange, TeamMember
+from nowrongdoor.concurrency import update_if_current
+from nowrongdoor.dictionary import vocabulary
+from nowrongdoor.directory.models import County, User
+from nowrongdoor.errors import AccessDenied, Immutable, NotFound, ValidationFailed
+from nowrongdoor.youth.selectors import is_uuid, visible_youth
+
+PURPOSE = "case_coordination"
+CATEGORY = "case"
+NEEDS_END_DATE = {"victim_while_absent"}
+MAX_TEXT = 2000
+
+
+def _write_context(actor: User, youth_id: int, owner_agency_id: int, action: str) -> tuple[Any, Any]:
+    ctx = context(actor, PURPOSE)
+    decision = authorize_write(ctx, youth_id=youth_id, category=CATEGORY, owner_agency_id=owner_agency_id,
+                               action=action)
+    return ctx, decision
+
+
+def _text(errors: dict[str, list[str]], name: str, value: str, *, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        errors[name] = ["is required"]
+    elif len(value) > MAX_TEXT or "\x00" in value:
+        errors[name] = [f"must be at most {MAX_TEXT} characters, without NUL"]
+    return value
+
+
+def _not_future(errors: dict[str, list[str]], name: str, value: dt.date | None) -> None:
+    if value is not None and value > clock.today():
+        errors.setdefault(name, []).append("is in the future")
+
+
+# -- exploitation status ---------------------------------------------------------
+def record_status(*, actor: User, youth_public_id: str, status: str, start_date: dt.date,
+                  end_date: dt.date | None = None) -> ExploitationStatus:
+    """Add a dated exploitation status to the youth's history (never overwrites one)."""
+    errors: dict[str, list[str]] = {}
+    if status not in vocabulary().codes("exploitation_status"):
+        errors["status"] = [f"choose one of {', '.join(vocabulary().codes('exploitation_status'))}"]
+    if end_date is not None and end_date < start_date:
+        errors["end_date"] = ["must be on or after start_date"]
+    if status in NEEDS_END_DATE and end_date is None:
+        errors["end_date"] = ["is required for exploitation while absent from placement (the day the absence ended)"]
+    _not_future(errors, "start_date", start_date)
+    if errors:
+        raise ValidationFailed(errors)
+    youth = visible_youth(actor=actor, public_id=youth_public_id, purpose=PURPOSE)
+    ctx, decision = _write_context(actor, youth.pk, actor.agency_id or 0, "create")
+    with transaction.atomic():
+        row = ExploitationStatus.objects.create(
+            youth=youth, agency_id=actor.agency_id or 0, status=status, start_date=start_date, end_date=end_date,
+            recorded_by=actor, recorded_at=clock.now())
+        audit_decision(ctx, decision, youth_id=youth.pk, action="create", object_type="exploitation_status",
+                       object_id=str(row.pk), detail={"status": status})
+    return row
+
+
+# -- cases ----------------------------------------------------------------------------
+def open_case(*, actor: User, youth_public_id: str, reason: str, county_of_exploitation_id: int | None = None,
+              worker: User | None = None) -> Case:
+    """Open a case with the actor's agency as lead; the actor is the worker unless named."""
+    errors: dict[str, list[str]] = {}
+    reason = _text(errors, "reason", reason)
+    if worker is not None and worker.agency_id != actor.agency_id:
+        errors["worker"] = ["the worker must belong to the lead agency"]
+    exploitation_county = None
+    if county_of_exploitation_id is not None:
+        exploitation_county = County.objects.filter(pk=county_of_exploitation_id).first()
+        if exploitation_county is None:
+            errors["county_of_exploitation"] = ["no such county"]
+    if errors:
+        raise ValidationFailed(errors)
+    youth = visible_youth(actor=actor, public_id=youth_public_id, purpose=PURPOSE)
+    ctx, decision = _write_context(actor, youth.pk, actor.agency_id or 0, "create")
+    if Case.objects.filter(youth=youth, agency_id=actor.agency_id or 0, status__in=[Case.OPEN, Case.CLOSING]).exists():
+        raise ValidationFailed({"youth": ["your agency already has an open case for this youth"]})
+    assert actor.agency is not None  # authorize_write refuses an actor without an agency
+    today = clock.today()
+    with transaction.atomic():
+        case = Case.objects.create(
+            youth=youth, agency=actor.agency, worker=worker or actor, opened_on=today, open_reason=reason,
+            opened_by=actor, phase="crisis_assessment", phase_since=today,
+            county_of_residence_id=actor.agency.county_id, county_of_exploitation=exploitation_county)
+        PhaseChange.objects.create(case=case, phase="crisis_assessment", on=today, recorded_by=actor)
+        audit_decision(ctx, decision, youth_id=youth.pk, action="create", object_type="case",
+                       object_id=str(case.public_id))
+    return case
+
+
+def _own_case(actor: User, public_id: str) -> Case:
+    case = Case.objects.select_related("youth", "agency").filter(
+        public_id=public_id, agency_id=actor.agency_id or 0).first() if is_uuid(public_id) else None
+    if case is None:
+        raise NotFound("no such case in your agency")
+    return case
+
+
+def set_phase(*, actor: User, case_public_id: str, expected_version: int, phase: str, on: dt.date) -> Case:
+    errors: dict[str, list[str]] = {}
+    if phase not in vocabulary().codes("case_phase"):
+        errors["phase"] = [f"choose one of {', '.join(vocabulary().codes('case_phase'))}"]
+    _not_future(errors, "on", on)
+    case = _own_case(actor, case_public_id)
+    if case.status == Case.CLOSED:
+        raise Immutable("the case is closed")
+    if on < case.phase_since:
+        errors.setdefault("on", []).append(f"must be on or after the current phase's start ({case.phase_since})")
+    if errors:
+        raise ValidationFailed(errors)
+    ctx, decision = _write_context(actor, case.youth_id, case.agency_id, "update")
+    with transaction.atomic():
+        update_if_current(Case, case.pk, expected_version, phase=phase, phase_since=on)
+        PhaseChange.objects.create(case=case, phase=phase, on=on, recorded_by=actor)
+        audit_decision(ctx, decision, youth_id=case.youth_id, action="update", object_type="case",
+                       object_id=str(case.public_id), detail={"phase": phase})
+    case.refresh_from_db()
+    return case
+
+
+def request_closure(*, actor: User, case_public_id: str, expected_version: int, reason: str, note: str = "") -> Case:
+    """Ask to close the case; a supervisor of the lead agency approves. Relapse is part
+    of the cycle of leaving exploitation, never a reason to close."""
+    errors: dict[str, list[str]] = {}
+    if reason == "relapse":
+        errors["reason"] = ["relapse is part of the cycle of leaving exploitation: the youth stays on the caseload"]
+    elif reason not in vocabulary().codes("case_closure_reason"):
+        errors["reason"] = [f"choose one of {', '.join(vocabulary().codes('case_closure_reason'))}"]
+    note = _text(errors, "note", note, required=reason == "other")
+    case = _own_case(actor, case_public_id)
+    latest = StageChange.objects.filter(case=case).order_by("-on", "-pk").first()
+    if latest is not None and latest.stage == "relapse" and "reason" not in errors:
+        errors["reason"] = ["the youth's current stage is relapse: keep the case open and support the return"]
+    if errors:
+        raise ValidationFailed(errors)
+    if case.status != Case.OPEN:
+        raise Immutable(f"the case is {case.status}")
+    ctx, decision = _write_context(actor, case.youth_id, case.agency_id, "request_closure")
+    with transaction.atomic():
+        update_if_current(Case, case.pk, expected_version, only_if={"status": Case.OPEN}, status=Case.CLOSING,
+                          close_reason=reason, close_note=note, close_requested_by=actor)
+        audit_decision(ctx, decision, youth_id=case.youth_id, action="request_closure", object_type="case",
+                       object_id=str(case.public_id), detail={"reason": reason})
+    case.refresh_from_db()
+    return case
+
+
+def decide_closure(*, actor: User, case_public_id: str, expected_version: int, approve: bool) -> Case:
+    """A supervisor of the lead agency approves (closes) or sends the case back (open)."""
+    case = _own_case(actor, case_public_id)
+    if actor.role != "supervisor":
+        raise AccessDenied("a supervisor approves a case closure")
+    if case.status != Case.CLOSING:
+        raise Immutable("no closure is waiting for approval")
+    ctx = context(actor, PURPOSE)
+    decision = authorize_write(ctx, youth_id=case.youth_id, category=CATEGORY, owner_agency_id=case.agency_id,
+                               action="approve_closure" if approve else "refuse_closure")
+    today = clock.today()
+    fields: dict[str, Any] = ({"status": Case.CLOSED, "closed_on": today, "closed_approved_by": actor} if approve
+                              else {"status": Case.OPEN, "close_reason": "", "close_note": "",
+                                    "close_requested_by": None})
+    with transaction.atomic():
+        update_if_current(Case, case.pk, expected_version, only_if={"status": Case.CLOSING}, **fields)
+        if approve:  # the team's sharing ends with the case
+            for member in TeamMember.objects.filter(case=case, left_on__isnull=True).select_related("share"):
+                _end_membership(member, today)
+        audit_decision(ctx, decision, youth_id=case.youth_id, action="approve_closure" if approve else "refuse_closure",
+                       object_type="case", object_id=str(case.public_id))
+    forget_contexts()
+    case.refresh_from_db()
+    return case
+
+
+# -- the multidisciplinary team -----------------------------------------------------
+def add_member(*, actor: User, case_public_id: str, member_username: str, role_in_team: str) -> TeamMember:
+    """Add staff of any agency to the youth's MDT. Joining opens their sharing window:
+    the categories and purposes the county's MDT rules list, for ``window_days``."""
+    errors: dict[str, list[str]] = {}
+    role_in_team = _text(errors, "role_in_team", role_in_team)
+    member = User.objects.select_related("agency").filter(username=member_username, is_active=True).first()
+    if member is None or member.agency_id is None:
+        errors["member"] = ["no active staff member of that user name"]
+    elif not set(mdt_rules().purposes) & set(vocabulary().role_purposes(member.role)):
+        errors["member"] = [f"a {member.role.replace('_', ' ')} does not take part in MDTs"]
+    if errors:
+        raise ValidationFailed(errors)
+    assert member is not None and member.agency is not None
+    case = _own_case(actor, case_public_id)
+    if case.status != Case.OPEN:
+        raise Immutable(f"the case is {case.status}")
+    if TeamMember.objects.filter(case=case, user=member, left_on__isnull=True).exists():
+        raise ValidationFailed({"member": ["already on the team"]})
+    ctx, decision = _write_context(actor, case.youth_id, case.agency_id, "add_member")
+    rules = mdt_rules()
+    today = clock.today()
+    with transaction.atomic():
+        share = TeamShare.objects.create(
+            user=member, youth_id=case.youth_id, categories=list(rules.categories), purposes=list(rules.purposes),
+            valid_from=today, valid_until=today + dt.timedelta(days=rules.window_days - 1),
+            source=f"case:{case.public_id}", created_by=actor, created_at=clock.now())
+        row = TeamMember.objects.create(case=case, user=member, agency=member.agency, role_in_team=role_in_team,
+                                        joined_on=today, share=share)
+        audit_decision(ctx, decision, youth_id=case.youth_id, action="add_member", object_type="case",
+                       object_id=str(case.public_id),
+                       detail={"member": member.pk, "agency": member.agency_id, "until": str(share.valid_until)})
+    forget_contexts()
+    return row
+
+
+def extend_sharing(*, actor: User, case_public_id: str, member_username: str, days: int, good_cause: str
+                   ) -> TeamShare:
+    """Extend one member's sharing window with documented good cause, up to the maximum."""
+    errors: dict[str, list[str]] = {}
+    good_cause = _text(errors, "good_cause", good_cause)
+    if len(good_cause) < 20 and "good_cause" not in errors:
+        errors["good_cause"] = ["document the good cause (at least 20 characters)"]
+    rules = mdt_rules()
+    if not 1 <= days <= rules.max_extension_days:
+        errors["days"] = [f"between 1 and {rules.max_extension_days}"]
+    if errors:
+        raise ValidationFailed(errors)
+    case = _own_case(actor, case_public_id)
+    member = TeamMember.objects.select_related("share").filter(
+        case=case, user__username=member_username, left_on__isnull=True).first()
+    if member is None:
+        raise NotFound("no such member on this team")
+    share = member.share
+    longest = share.valid_from + dt.timedelta(days=rules.window_days + rules.max_extension_days - 1)
+    until = min(share.valid_until + dt.timedelta(days=days), longest)
+    ctx, decision = _write_context(actor, case.youth_id, case.agency_id, "extend_sharing")
+    with transaction.atomic():
+        update_if_current(TeamShare, share.pk, share.version, valid_until=until, good_cause=good_cause)
+        audit_decision(ctx, decision, youth_id=case.youth_id, action="extend_sharing", object_type="case",
+                       object_id=str(case.public_id), detail={"member": member.user_id, "until": str(until)})
+    forget_contexts()
+    share.refresh_from_db()
+    return share
+
+
+def _end_membership(member: TeamMember, on: dt.date) -> None:
+    TeamMember.objects.filter(pk=member.pk).update(left_on=on)
+    TeamShare.objects.filter(pk=member.share_id, ended_on__isnull=True).update(ended_on=on)
+
+
+def remove_member(*, actor: User, case_public_id: str, member_username: str) -> None:
+    """Take someone off the team; their sharing ends today."""
+    case = _own_case(actor, case_public_id)
+    member = TeamMember.objects.filter(case=case, user__username=member_username, left_on__isnull=True).first()
+    if member is None:
+        raise NotFound("no such member on this team")
+    ctx, decision = _write_context(actor, case.youth_id, case.agency_id, "remove_member")
+    with transaction.atomic():
+        _end_membership(member, clock.today())
+        audit_decision(ctx, decision, youth_id=case.youth_id, action="remove_member", object_type="case",
+                       object_id=str(case.public_id), detail={"member": member.user_id})
+    forget_contexts()
+
+
+# -- stage of change -----------------------------------------------------------------
+def record_stage(*, actor: User, case_public_id: str, stage: str, on: dt.date, note: str = "") -> StageChange:
+    """Record the youth's stage of change on a date. Any stage may follow any other:
+    moving back, and relapse, are part of the cycle."""
+    errors: dict[str, list[str]] = {}
+    if stage not in STAGES:
+        errors["stage"] = [f"choose one of {', '.join(STAGES)}"]
+    note = _text(errors, "note", note, required=False)
+    _not_future(errors, "on", on)
+    case = _own_case(actor, case_public_id)
+    if on < case.opened_on:
+        errors.setdefault("on", []).append(f"must be on or after the case opened ({case.opened_on})")
+    if errors:
+        raise ValidationFailed(errors)
+    if case.status == Case.CLOSED:
+        raise Immutable("the case is closed")
+    ctx, decision = _write_context(actor, case.youth_id, case.agency_id, "create")
+    with transaction.atomic():
+        row = StageChange.objects.create(youth_id=case.youth_id, case=case, agency_id=case.agency_id, stage=stage,
+                                         on=on, note=note, recorded_by=actor)
+        audit_decision(ctx, decision, youth_id=case.youth_id, action="create", object_type="stage_change",
+                       object_id=str(row.pk), detail={"stage": stage})
+    return row

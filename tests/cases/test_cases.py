@@ -1,0 +1,200 @@
+"""Cases: exploitation status history, opening and closing (never on relapse), the
+stage-of-change path, and MDT membership as a sharing window that opens and closes on
+the right days."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from nowrongdoor import clock
+from nowrongdoor.access.models import AuditEvent
+from nowrongdoor.cases import selectors, services
+from nowrongdoor.cases.content import STAGES, mdt_rules, stages
+from nowrongdoor.cases.models import Case
+from nowrongdoor.directory.models import Agency, User
+from nowrongdoor.errors import AccessDenied, Immutable, NotFound, ValidationFailed
+from nowrongdoor.youth import selectors as youth_selectors
+
+LA = ZoneInfo("America/Los_Angeles")
+DAY0 = dt.datetime(2026, 9, 1, 10, 0, tzinfo=LA)
+
+
+@pytest.fixture
+def w(make_agency: Callable[..., Agency], make_user: Callable[..., User], make_record: Callable[..., Any],
+      make_contact: Callable[..., Any]) -> dict[str, Any]:
+    cws, police, clinic = make_agency("child_welfare"), make_agency("law_enforcement"), make_agency("health")
+    supervisor = make_user("supervisor", cws)
+    worker = make_user("case_manager", cws, supervisor=supervisor)
+    with clock.frozen(DAY0 - dt.timedelta(days=10)):
+        record = make_record(worker)
+    return {"cws": cws, "police": police, "clinic": clinic, "supervisor": supervisor, "worker": worker,
+            "detective": make_user("case_manager", police), "nurse": make_user("case_manager", clinic),
+            "record": record, "youth": str(record.youth.public_id)}
+
+
+def open_case(w: dict[str, Any]) -> Case:
+    with clock.frozen(DAY0):
+        return services.open_case(actor=w["worker"], youth_public_id=w["youth"],
+                                  reason="Clear indicators at intake; synthetic case.")
+
+
+def test_the_stages_content_is_complete_in_both_languages() -> None:
+    content = stages()
+    assert list(content) == STAGES
+    for stage in content.values():
+        assert stage.counsellor_goals["en"] and len(stage.counsellor_goals["en"]) == len(stage.counsellor_goals["es"])
+        assert stage.label["es"] and stage.description["es"]
+
+
+def test_exploitation_status_is_a_dated_history_with_its_rules(w: dict[str, Any]) -> None:
+    with clock.frozen(DAY0):
+        with pytest.raises(ValidationFailed) as failed:
+            services.record_status(actor=w["worker"], youth_public_id=w["youth"], status="victim_while_absent",
+                                   start_date=dt.date(2026, 8, 1))
+        assert set(failed.value.errors) == {"end_date"}
+        with pytest.raises(ValidationFailed) as failed:
+            services.record_status(actor=w["worker"], youth_public_id=w["youth"], status="at_risk",
+                                   start_date=dt.date(2026, 8, 10), end_date=dt.date(2026, 8, 1))
+        assert set(failed.value.errors) == {"end_date"}
+        with pytest.raises(ValidationFailed) as failed:
+            services.record_status(actor=w["worker"], youth_public_id=w["youth"], status="victim",
+                                   start_date=dt.date(2026, 8, 10))
+        assert set(failed.value.errors) == {"status"}
+        services.record_status(actor=w["worker"], youth_public_id=w["youth"], status="at_risk",
+                               start_date=dt.date(2026, 6, 1), end_date=dt.date(2026, 7, 31))
+        services.record_status(actor=w["worker"], youth_public_id=w["youth"], status="victim_while_absent",
+                               start_date=dt.date(2026, 8, 1), end_date=dt.date(2026, 8, 20))
+        history = selectors.status_history(actor=w["worker"], youth_public_id=w["youth"])
+    assert [(h["status"], h["start_date"], h["end_date"]) for h in history] == [
+        ("at_risk", dt.date(2026, 6, 1), dt.date(2026, 7, 31)),
+        ("victim_while_absent", dt.date(2026, 8, 1), dt.date(2026, 8, 20))]
+
+
+def test_one_open_case_per_youth_and_lead_agency(w: dict[str, Any]) -> None:
+    open_case(w)
+    with pytest.raises(ValidationFailed) as failed:
+        open_case(w)
+    assert set(failed.value.errors) == {"youth"}
+
+
+def test_closure_on_relapse_is_refused_and_the_youth_stays_on_the_caseload(w: dict[str, Any]) -> None:
+    case = open_case(w)
+    pid = str(case.public_id)
+    with pytest.raises(ValidationFailed) as failed:
+        services.request_closure(actor=w["worker"], case_public_id=pid, expected_version=case.version,
+                                 reason="relapse")
+    assert "relapse" in failed.value.errors["reason"][0]
+    with clock.frozen(DAY0 + dt.timedelta(days=20)):
+        services.record_stage(actor=w["worker"], case_public_id=pid, stage="action", on=dt.date(2026, 9, 10))
+        services.record_stage(actor=w["worker"], case_public_id=pid, stage="relapse", on=dt.date(2026, 9, 18))
+    with pytest.raises(ValidationFailed) as failed:
+        services.request_closure(actor=w["worker"], case_public_id=pid, expected_version=case.version,
+                                 reason="goals_met")
+    assert "relapse" in failed.value.errors["reason"][0]
+    assert Case.objects.get(pk=case.pk).status == Case.OPEN
+    with clock.frozen(DAY0 + dt.timedelta(days=20)):
+        assert [c.pk for c in selectors.caseload(actor=w["worker"])] == [case.pk]
+
+
+def test_closing_needs_a_supervisors_approval(w: dict[str, Any]) -> None:
+    case = open_case(w)
+    pid = str(case.public_id)
+    case = services.request_closure(actor=w["worker"], case_public_id=pid, expected_version=case.version,
+                                    reason="goals_met")
+    assert case.status == Case.CLOSING
+    with pytest.raises(AccessDenied):
+        services.decide_closure(actor=w["worker"], case_public_id=pid, expected_version=case.version, approve=True)
+    case = services.decide_closure(actor=w["supervisor"], case_public_id=pid, expected_version=case.version,
+                                   approve=True)
+    assert (case.status, case.closed_approved_by) == (Case.CLOSED, w["supervisor"])
+    with pytest.raises(Immutable):
+        services.record_stage(actor=w["worker"], case_public_id=pid, stage="maintenance", on=clock.today())
+
+
+def test_the_stage_history_round_trips_with_the_goals_for_the_current_stage(w: dict[str, Any]) -> None:
+    case = open_case(w)
+    path = [("precontemplation", 2), ("contemplation", 9), ("preparation", 20), ("action", 30), ("relapse", 41),
+            ("contemplation", 45)]
+    with clock.frozen(DAY0 + dt.timedelta(days=60)):
+        for stage, day in path:
+            services.record_stage(actor=w["worker"], case_public_id=str(case.public_id), stage=stage,
+                                  on=DAY0.date() + dt.timedelta(days=day))
+        view = selectors.get_case(actor=w["worker"], public_id=str(case.public_id))
+    assert [(s, on) for s, on, _ in view.stages] == [(s, DAY0.date() + dt.timedelta(days=d)) for s, d in path]
+    assert view.current_stage is not None and view.current_stage.code == "contemplation"
+    assert view.current_stage.counsellor_goals["en"] == stages()["contemplation"].counsellor_goals["en"]
+
+
+def test_mdt_membership_opens_sharing_for_the_window_and_closes_it(w: dict[str, Any]) -> None:
+    case = open_case(w)
+    detective, pid = w["detective"], str(case.public_id)
+    window = mdt_rules().window_days
+
+    def reads(day: int) -> bool:
+        with clock.frozen(DAY0 + dt.timedelta(days=day)):
+            try:
+                youth_selectors.get_youth(actor=detective, public_id=w["youth"], purpose="case_coordination")
+                selectors.get_case(actor=detective, public_id=pid, purpose="case_coordination")
+            except NotFound:
+                return False
+            return True
+
+    assert not reads(0)
+    with clock.frozen(DAY0):
+        services.add_member(actor=w["worker"], case_public_id=pid, member_username=detective.username,
+                            role_in_team="Detective, human trafficking unit")
+    assert [reads(d) for d in (0, window - 1, window)] == [True, True, False]
+    basis = AuditEvent.objects.filter(actor=detective, allowed=True, object_type="case").values_list("basis",
+                                                                                                     flat=True)
+    assert set(basis) == {"mdt_team"}
+    with clock.frozen(DAY0 + dt.timedelta(days=window - 2)), pytest.raises(ValidationFailed):
+        services.extend_sharing(actor=w["worker"], case_public_id=pid, member_username=detective.username,
+                                days=30, good_cause="short")
+    with clock.frozen(DAY0 + dt.timedelta(days=window - 2)):
+        services.extend_sharing(actor=w["worker"], case_public_id=pid, member_username=detective.username,
+                                days=30, good_cause="Trial of the exploiter is set; the detective coordinates "
+                                                    "the youth's safety (synthetic).")
+    assert [reads(d) for d in (window, window + 29, window + 30)] == [True, True, False]
+    with clock.frozen(DAY0 + dt.timedelta(days=window + 5)):
+        services.remove_member(actor=w["worker"], case_public_id=pid, member_username=detective.username)
+    assert not reads(window + 5)
+
+
+def test_mdt_membership_never_opens_consent_categories_without_consent(
+    w: dict[str, Any], make_record: Callable[..., Any], make_contact: Callable[..., Any],
+    link_records: Callable[..., None],
+) -> None:
+    nurse_record = make_record(w["nurse"])
+    link_records(nurse_record, w["record"])
+    make_contact(w["nurse"], nurse_record, "health_visit", reason="sti_testing")
+    case = open_case(w)
+    with clock.frozen(DAY0):
+        services.add_member(actor=w["worker"], case_public_id=str(case.public_id),
+                            member_username=w["detective"].username, role_in_team="Detective")
+        view = youth_selectors.get_youth(actor=w["detective"], public_id=w["youth"], purpose="case_coordination")
+    assert "health" not in {c.category for c in view.contacts}
+
+
+def test_an_agency_with_no_basis_never_sees_the_case(w: dict[str, Any], make_agency: Callable[..., Agency],
+                                                     make_user: Callable[..., User]) -> None:
+    case = open_case(w)
+    outsider = make_user("case_manager", make_agency("education"))
+    with pytest.raises(NotFound):
+        selectors.get_case(actor=outsider, public_id=str(case.public_id))
+    assert AuditEvent.objects.filter(actor=outsider, allowed=False, object_type="case").exists()
+    with pytest.raises(AccessDenied):
+        selectors.get_case(actor=make_user("analyst", w["cws"]), public_id=str(case.public_id), purpose="analytics")
+
+
+def test_only_mdt_roles_join_a_team(w: dict[str, Any], make_user: Callable[..., User]) -> None:
+    case = open_case(w)
+    for role in ("analyst", "agency_admin", "screener"):
+        with pytest.raises(ValidationFailed) as failed:
+            services.add_member(actor=w["worker"], case_public_id=str(case.public_id),
+                                member_username=make_user(role, w["police"]).username, role_in_team="x")
+        assert set(failed.value.errors) == {"member"}

@@ -22,6 +22,8 @@ from pydantic import AfterValidator, field_validator
 from nowrongdoor import __version__
 from nowrongdoor.access import selectors as access_selectors
 from nowrongdoor.access import services as access_services
+from nowrongdoor.cases import selectors as case_selectors
+from nowrongdoor.cases import services as case_services
 from nowrongdoor.directory.models import County, User
 from nowrongdoor.errors import AccessDenied, Immutable, NotFound, StaleEdit, ValidationFailed
 from nowrongdoor.protocols import selectors as protocol_selectors
@@ -771,3 +773,164 @@ def task_compliance(request: HttpRequest, since: dt.date | None = None) -> list[
     """On-time rate per task kind, agency and county over tasks already due; cells under
     11 tasks are suppressed. Analysts see all agencies; supervisors their own."""
     return protocol_selectors.compliance(actor=_actor(request), since=since)
+
+
+# -- cases ------------------------------------------------------------------------------
+class CaseOpen(Schema):
+    youth_id: uuid.UUID
+    reason: Annotated[str, Field(min_length=1, max_length=2000), Clean]
+
+
+class CaseSummaryOut(Schema):
+    id: str
+    youth_id: str
+    agency: str
+    worker: str | None
+    status: str
+    phase: str
+    opened_on: dt.date
+
+
+class MemberOut(Schema):
+    username: str
+    agency: str
+    role_in_team: str
+    joined_on: dt.date
+    left_on: dt.date | None
+    sharing_until: dt.date
+    sharing_open: bool
+
+
+class TimelineOut(Schema):
+    on: dt.datetime
+    kind: str
+    title: str
+    agency: str
+    detail: str
+
+
+class CaseOut(Schema):
+    id: str
+    youth_id: str
+    agency: str
+    worker: str | None
+    status: str
+    opened_on: dt.date
+    phase: str
+    phase_since: dt.date
+    county_of_residence: str
+    county_of_exploitation: str | None
+    version: int
+    stages: list[dict[str, Any]]
+    statuses: list[dict[str, Any]]
+    team: list[MemberOut]
+    timeline: list[TimelineOut]
+    withheld: int
+
+
+class StageIn(Schema):
+    stage: Code
+    on: dt.date
+    note: Annotated[str, Field(max_length=2000), Clean] = ""
+
+
+class MemberIn(Schema):
+    member: Annotated[str, Field(max_length=150), Clean]
+    role_in_team: Annotated[str, Field(max_length=100), Clean]
+
+
+class StatusIn(Schema):
+    status: Code
+    start_date: dt.date
+    end_date: dt.date | None = None
+
+
+class ClosureIn(Schema):
+    version: Annotated[int, Field(ge=1)]
+    reason: Code
+    note: Annotated[str, Field(max_length=2000), Clean] = ""
+
+
+class ClosureDecisionIn(Schema):
+    version: Annotated[int, Field(ge=1)]
+    approve: bool
+
+
+def _case_out(actor: User, public_id: str) -> dict[str, Any]:
+    v = case_selectors.get_case(actor=actor, public_id=public_id)
+    return {
+        "id": v.public_id, "youth_id": v.youth_id, "agency": v.agency, "worker": v.worker, "status": v.status,
+        "opened_on": v.opened_on, "phase": v.phase, "phase_since": v.phase_since,
+        "county_of_residence": v.county_of_residence, "county_of_exploitation": v.county_of_exploitation,
+        "version": v.version, "stages": [{"stage": s, "on": on, "note": note} for s, on, note in v.stages],
+        "statuses": [{"status": s, "start_date": a, "end_date": b, "agency": ag} for s, a, b, ag in v.statuses],
+        "team": [vars(m) for m in v.team], "timeline": [vars(i) for i in v.timeline], "withheld": v.withheld,
+    }
+
+
+@api.get("/cases", response={200: list[CaseSummaryOut], **ERRORS}, tags=["cases"])
+def list_cases(request: HttpRequest) -> list[dict[str, Any]]:
+    """Open cases you may see: yours, your agency's, and those shared with you."""
+    return [{"id": str(c.public_id), "youth_id": str(c.youth.public_id), "agency": c.agency.name,
+             "worker": c.worker.username if c.worker else None, "status": c.status, "phase": c.phase,
+             "opened_on": c.opened_on} for c in case_selectors.caseload(actor=_actor(request))]
+
+
+@api.post("/cases", response={201: CaseOut, **ERRORS}, tags=["cases"])
+def open_case(request: HttpRequest, payload: CaseOpen) -> Status[dict[str, Any]]:
+    """Open a case led by your agency, with you as the worker."""
+    actor = _actor(request)
+    case = case_services.open_case(actor=actor, youth_public_id=str(payload.youth_id), reason=payload.reason)
+    return Status(201, _case_out(actor, str(case.public_id)))
+
+
+@api.get("/cases/{case_id}", response={200: CaseOut, **ERRORS}, tags=["cases"])
+def read_case(request: HttpRequest, case_id: uuid.UUID) -> dict[str, Any]:
+    """A case with its team, stages, statuses and the cross-system timeline you may see."""
+    return _case_out(_actor(request), str(case_id))
+
+
+@api.post("/cases/{case_id}/stages", response={200: CaseOut, 409: Problem, **ERRORS}, tags=["cases"])
+def record_stage(request: HttpRequest, case_id: uuid.UUID, payload: StageIn) -> dict[str, Any]:
+    """Record the youth's stage of change on a date (any stage may follow any other)."""
+    actor = _actor(request)
+    case_services.record_stage(actor=actor, case_public_id=str(case_id), stage=payload.stage, on=payload.on,
+                               note=payload.note)
+    return _case_out(actor, str(case_id))
+
+
+@api.post("/cases/{case_id}/members", response={200: CaseOut, 409: Problem, **ERRORS}, tags=["cases"])
+def add_member(request: HttpRequest, case_id: uuid.UUID, payload: MemberIn) -> dict[str, Any]:
+    """Add staff of any agency to the youth's MDT; their sharing window opens."""
+    actor = _actor(request)
+    case_services.add_member(actor=actor, case_public_id=str(case_id), member_username=payload.member,
+                             role_in_team=payload.role_in_team)
+    return _case_out(actor, str(case_id))
+
+
+@api.post("/youth/{youth_id}/exploitation-status", response={201: list[dict[str, Any]], **ERRORS},
+          tags=["cases"])
+def record_status(request: HttpRequest, youth_id: uuid.UUID, payload: StatusIn) -> Status[list[dict[str, Any]]]:
+    """Add a dated exploitation status; answers with the youth's history as you may see it."""
+    actor = _actor(request)
+    case_services.record_status(actor=actor, youth_public_id=str(youth_id), status=payload.status,
+                                start_date=payload.start_date, end_date=payload.end_date)
+    return Status(201, case_selectors.status_history(actor=actor, youth_public_id=str(youth_id)))
+
+
+@api.post("/cases/{case_id}/closure", response={200: CaseOut, 409: Problem, **ERRORS}, tags=["cases"])
+def request_closure(request: HttpRequest, case_id: uuid.UUID, payload: ClosureIn) -> dict[str, Any]:
+    """Ask to close the case (never on relapse); a supervisor decides."""
+    actor = _actor(request)
+    case_services.request_closure(actor=actor, case_public_id=str(case_id), expected_version=payload.version,
+                                  reason=payload.reason, note=payload.note)
+    return _case_out(actor, str(case_id))
+
+
+@api.post("/cases/{case_id}/closure/decision", response={200: CaseOut, 409: Problem, **ERRORS}, tags=["cases"])
+def decide_closure(request: HttpRequest, case_id: uuid.UUID, payload: ClosureDecisionIn) -> dict[str, Any]:
+    """(Supervisors) approve the closure, or keep the case open."""
+    actor = _actor(request)
+    case_services.decide_closure(actor=actor, case_public_id=str(case_id), expected_version=payload.version,
+                                 approve=payload.approve)
+    return _case_out(actor, str(case_id))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from nowrongdoor.web import screening_views, task_views, views
+from nowrongdoor.web import case_views, screening_views, task_views, views
 
 app_name = "web"
 
@@ -15,6 +15,9 @@ urlpatterns = [
     path("screenings/<uuid:screening_id>/", screening_views.step, name="screening_step"),
     path("screenings/<uuid:screening_id>/result/", screening_views.result, name="screening_result"),
     path("screenings/<uuid:screening_id>/correct/", screening_views.correct, name="screening_correct"),
+    path("cases/", case_views.caseload, name="caseload"),
+    path("cases/<uuid:case_id>/", case_views.case_detail, name="case_detail"),
+    path("youth/<uuid:youth_id>/cases/open/", case_views.open_case, name="open_case"),
     path("work/", task_views.my_work, name="my_work"),
     path("work/agency/", task_views.agency_board, name="agency_board"),
     path("tasks/<uuid:task_id>/", task_views.task_detail, name="task_detail"),

@@ -150,6 +150,7 @@ def youth_detail(request: HttpRequest, youth_id: Any) -> HttpResponse:
         "youth": view, "purpose": purpose, "purposes": _purposes(actor),
         "categories": v.data_categories, "agency_types": v.agency_types,
         "break_glass": "break_glass" in view.bases, "screenings": screenings, "can_screen": can_screen,
+        "can_open_case": "case_coordination" in v.role_purposes(actor.role),
         "tasks": tasks, "lang": "es" if (request.LANGUAGE_CODE or "en").startswith("es") else "en",
     })
 

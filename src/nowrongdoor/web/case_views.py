@@ -1,0 +1,128 @@
+"""Cases in the browser: the caseload, opening a case from the youth's page, and the
+case page (status, phase, team, stage of change with its guidance, the cross-system
+timeline) with its forms. Thin: selectors and services do the work."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from nowrongdoor import clock
+from nowrongdoor.cases import selectors, services
+from nowrongdoor.cases.content import STAGES, stages
+from nowrongdoor.dictionary import vocabulary
+from nowrongdoor.directory.models import User
+from nowrongdoor.errors import ValidationFailed
+
+
+def _actor(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _lang() -> str:
+    return "es" if (get_language() or "en").startswith("es") else "en"
+
+
+def _date(raw: str, name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed({name: ["must be a date (YYYY-MM-DD)"]}) from None
+
+
+def _version(request: HttpRequest) -> int:
+    raw = request.POST.get("version", "")
+    if not raw.isdigit():
+        raise ValidationFailed({"version": ["reload the page: the form is incomplete"]})
+    return int(raw)
+
+
+@login_required
+def caseload(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    return render(request, "web/cases.html", {"cases": selectors.caseload(actor=actor)})
+
+
+@login_required
+@require_POST
+def open_case(request: HttpRequest, youth_id: UUID) -> HttpResponse:
+    actor = _actor(request)
+    try:
+        case = services.open_case(actor=actor, youth_public_id=str(youth_id), reason=request.POST.get("reason", ""))
+    except ValidationFailed as exc:
+        for field, problems in exc.errors.items():
+            messages.error(request, f"{field}: {'; '.join(problems)}")
+        return redirect("web:youth_detail", youth_id=youth_id)
+    messages.success(request, _("Case opened. Your agency leads it; you are the worker."))
+    return redirect("web:case_detail", case_id=case.public_id)
+
+
+@login_required
+def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
+    actor = _actor(request)
+    pid = str(case_id)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        post = request.POST
+        handlers: dict[str, Callable[[], Any]] = {
+            "stage": lambda: services.record_stage(actor=actor, case_public_id=pid, stage=post.get("stage", ""),
+                                                   on=_date(post.get("on", ""), "on"), note=post.get("note", "")),
+            "phase": lambda: services.set_phase(actor=actor, case_public_id=pid, expected_version=_version(request),
+                                                phase=post.get("phase", ""), on=_date(post.get("on", ""), "on")),
+            "member": lambda: services.add_member(actor=actor, case_public_id=pid,
+                                                  member_username=post.get("member", "").strip(),
+                                                  role_in_team=post.get("role_in_team", "")),
+            "remove_member": lambda: services.remove_member(actor=actor, case_public_id=pid,
+                                                            member_username=post.get("member", "")),
+            "status": lambda: services.record_status(
+                actor=actor, youth_public_id=post.get("youth_id", ""), status=post.get("status", ""),
+                start_date=_date(post.get("start_date", ""), "start_date"),
+                end_date=_date(post["end_date"], "end_date") if post.get("end_date") else None),
+            "request_closure": lambda: services.request_closure(
+                actor=actor, case_public_id=pid, expected_version=_version(request), reason=post.get("reason", ""),
+                note=post.get("note", "")),
+            "approve_closure": lambda: services.decide_closure(actor=actor, case_public_id=pid,
+                                                               expected_version=_version(request), approve=True),
+            "refuse_closure": lambda: services.decide_closure(actor=actor, case_public_id=pid,
+                                                              expected_version=_version(request), approve=False),
+        }
+        handler = handlers.get(action)
+        if handler is None:
+            raise ValidationFailed({"action": ["unknown action"]})
+        try:
+            handler()
+        except ValidationFailed as exc:
+            errors = exc.errors
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("web:case_detail", case_id=case_id)
+    view = selectors.get_case(actor=actor, public_id=pid)
+    v = vocabulary()
+    lang = _lang()
+    content = stages()
+    return render(request, "web/case.html", {
+        "case": view, "errors": errors, "lang": lang,
+        "stage_options": [(code, content[code].label[lang]) for code in STAGES],
+        "current_stage": view.current_stage,
+        "stage_goals": view.current_stage.counsellor_goals[lang] if view.current_stage else [],
+        "stage_phrases": view.current_stage.supportive_phrases[lang] if view.current_stage else [],
+        "stage_avoid": view.current_stage.avoid[lang] if view.current_stage else [],
+        "stage_path": [(content[s].label[lang], content[s].order, on) for s, on, _ in view.stages],
+        "phase_options": [(c, v.label("case_phase", c)) for c in v.codes("case_phase")],
+        "status_options": [(c, v.label("exploitation_status", c)) for c in v.codes("exploitation_status")],
+        "closure_options": [(c, v.label("case_closure_reason", c)) for c in v.codes("case_closure_reason")],
+        "today": clock.today().isoformat(), "is_supervisor": actor.role == "supervisor",
+    })

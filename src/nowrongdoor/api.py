@@ -934,3 +934,40 @@ def decide_closure(request: HttpRequest, case_id: uuid.UUID, payload: ClosureDec
     case_services.decide_closure(actor=actor, case_public_id=str(case_id), expected_version=payload.version,
                                  approve=payload.approve)
     return _case_out(actor, str(case_id))
+
+
+class PlanOut(Schema):
+    kind: str
+    version: int
+    content: dict[str, Any]
+    author: str | None
+    saved_at: dt.datetime | None
+    conflicts: list[dict[str, Any]]
+
+
+class PlanIn(Schema):
+    version: Annotated[int, Field(ge=0)]
+    content: dict[str, Any]
+
+
+def _plan_out(actor: User, case_id: str, kind: str) -> dict[str, Any]:
+    view = case_selectors.get_plan(actor=actor, case_public_id=case_id, kind=kind)
+    return {"kind": view.kind, "version": view.version, "content": view.content, "author": view.author,
+            "saved_at": view.saved_at, "conflicts": view.conflicts}
+
+
+@api.get("/cases/{case_id}/plans/{kind}", response={200: PlanOut, **ERRORS}, tags=["cases"])
+def read_plan(request: HttpRequest, case_id: uuid.UUID, kind: Literal["care", "safety"]) -> dict[str, Any]:
+    """The case's current care or safety plan, and edits kept as conflicts."""
+    return _plan_out(_actor(request), str(case_id), kind)
+
+
+@api.put("/cases/{case_id}/plans/{kind}", response={200: PlanOut, 409: Problem, **ERRORS}, tags=["cases"])
+def save_plan(request: HttpRequest, case_id: uuid.UUID, kind: Literal["care", "safety"], payload: PlanIn
+              ) -> dict[str, Any]:
+    """Save a new version (send the ``version`` you read; 0 for the first). A stale
+    version answers 409 and your edit is kept beside the current one as a conflict."""
+    actor = _actor(request)
+    case_services.save_plan(actor=actor, case_public_id=str(case_id), kind=kind, expected_version=payload.version,
+                            content=payload.content)
+    return _plan_out(actor, str(case_id), kind)

@@ -198,3 +198,60 @@ def test_only_mdt_roles_join_a_team(w: dict[str, Any], make_user: Callable[..., 
             services.add_member(actor=w["worker"], case_public_id=str(case.public_id),
                                 member_username=make_user(role, w["police"]).username, role_in_team="x")
         assert set(failed.value.errors) == {"member"}
+
+
+GOALS = {"goals": [{"goal": "I want to finish school and live with my aunt.", "services": "tutoring",
+                    "responsible": "case manager", "review_on": "2026-10-01"}]}
+
+
+def test_concurrent_plan_edits_are_refused_with_409_and_both_versions_kept(w: dict[str, Any]) -> None:
+    from nowrongdoor.errors import StaleEdit
+
+    case = open_case(w)
+    pid = str(case.public_id)
+    colleague = w["supervisor"]
+    services.save_plan(actor=w["worker"], case_public_id=pid, kind="care", expected_version=0, content=GOALS)
+    mine = {"goals": [*GOALS["goals"], {"goal": "I want to see my little brother every week."}]}
+    theirs = {"goals": [*GOALS["goals"], {"goal": "I want a job at the bakery.", "responsible": "mentor"}]}
+    services.save_plan(actor=w["worker"], case_public_id=pid, kind="care", expected_version=1, content=mine)
+    with pytest.raises(StaleEdit) as stale:
+        services.save_plan(actor=colleague, case_public_id=pid, kind="care", expected_version=1, content=theirs)
+    assert stale.value.current_version == 2
+    plan = selectors.get_plan(actor=w["worker"], case_public_id=pid, kind="care")
+    assert (plan.version, plan.content) == (2, mine)
+    assert [c["content"] for c in plan.conflicts] == [theirs]
+    assert plan.conflicts[0]["based_on"] == 1 and plan.conflicts[0]["author"] == colleague.username
+    assert [n for n, _, _ in plan.history] == [2, 1]
+
+
+@pytest.mark.parametrize(("kind", "content", "field"), [
+    ("care", {"goals": []}, "content.goals"),
+    ("care", {"goals": [{"goal": " "}]}, "content.goals.0.goal"),
+    ("care", {"goals": [{"goal": "x", "review_on": "soon"}]}, "content.goals.0.review_on"),
+    ("care", {"goals": [{"goal": "x"}], "secret": 1}, "content.secret"),
+    ("safety", {}, "content.content"),
+    ("safety", {"triggers": "not a list"}, "content.triggers"),
+    ("diet", {}, "kind"),
+])
+def test_a_malformed_plan_names_the_field(w: dict[str, Any], kind: str, content: dict[str, Any], field: str) -> None:
+    case = open_case(w)
+    with pytest.raises(ValidationFailed) as failed:
+        services.save_plan(actor=w["worker"], case_public_id=str(case.public_id), kind=kind, expected_version=0,
+                           content=content)
+    assert field in failed.value.errors
+
+
+def test_the_safety_plan_needs_consent_beyond_the_lead_agency_even_for_team_members(w: dict[str, Any]) -> None:
+    case = open_case(w)
+    pid = str(case.public_id)
+    services.save_plan(actor=w["worker"], case_public_id=pid, kind="safety", expected_version=0,
+                       content={"triggers": ["calls from an older 'boyfriend'"], "safe_people": ["aunt"],
+                                "how_to_reach_help": "text the advocate", "if_relapse": "call, no judgement"})
+    services.save_plan(actor=w["worker"], case_public_id=pid, kind="care", expected_version=0, content=GOALS)
+    with clock.frozen(DAY0):
+        services.add_member(actor=w["worker"], case_public_id=pid, member_username=w["detective"].username,
+                            role_in_team="Detective")
+        assert selectors.get_plan(actor=w["detective"], case_public_id=pid, kind="care").version == 1
+        with pytest.raises(NotFound):
+            selectors.get_plan(actor=w["detective"], case_public_id=pid, kind="safety")
+    assert selectors.get_plan(actor=w["worker"], case_public_id=pid, kind="safety").content["safe_people"] == ["aunt"]

@@ -125,3 +125,42 @@ class StageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stage} on {self.on}"
+
+
+class Plan(models.Model):
+    """A case's care plan or safety plan. Its content lives in ``PlanVersion`` rows, never
+    overwritten: each save adds a version; an edit made on an old version is kept as a
+    conflict beside the current one, so nobody's words are lost."""
+
+    CARE = "care"
+    SAFETY = "safety"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="plans")
+    kind = models.CharField(max_length=10)
+    version = models.PositiveIntegerField(default=0, help_text="The current version's number (0: nothing saved)")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "kind"], name="one_plan_of_each_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} plan of case {self.case_id}"
+
+
+class PlanVersion(models.Model):
+    CURRENT = "current"
+    SUPERSEDED = "superseded"
+    CONFLICT = "conflict"
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(null=True, blank=True, help_text="Empty for a conflicting edit")
+    based_on = models.PositiveIntegerField(help_text="The version the author was editing")
+    state = models.CharField(max_length=12)
+    content = models.JSONField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} v{self.number or '?'} ({self.state})"

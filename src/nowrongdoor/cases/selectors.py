@@ -171,3 +171,48 @@ def status_history(*, actor: User, youth_public_id: str, purpose: str = "case_co
                  object_type="exploitation_status", detail={"ids": [r.pk for r in rows]})
     return [{"status": r.status, "start_date": r.start_date, "end_date": r.end_date, "agency": r.agency.name}
             for r in rows]
+
+
+@dataclass(frozen=True)
+class PlanView:
+    kind: str
+    version: int
+    content: dict[str, Any]
+    author: str | None
+    saved_at: dt.datetime | None
+    history: list[tuple[int, str, dt.datetime]]  # (number, author, when), newest first
+    conflicts: list[dict[str, Any]]  # edits made on an older version, kept for the team to merge
+
+
+PLAN_CATEGORY = {"care": "case", "safety": "safety_plan"}
+
+
+def get_plan(*, actor: User, case_public_id: str, kind: str, purpose: str = "case_coordination") -> PlanView:
+    """The case's current care or safety plan, its version history and any conflicting
+    edits. The safety plan is its own category (consent needed beyond the lead agency)."""
+    from nowrongdoor.cases.models import Plan, PlanVersion
+
+    if kind not in PLAN_CATEGORY:
+        raise NotFound("no such plan")
+    ctx = _individual(actor, purpose)
+    case = Case.objects.filter(public_id=case_public_id).first() if is_uuid(case_public_id) else None
+    decision = ctx.decide(youth_id=case.youth_id, category=PLAN_CATEGORY[kind], owner_agency_id=case.agency_id) \
+        if case else None
+    if case is None or decision is None or not decision.allowed:
+        record_event(actor=actor, action="read", allowed=False, purpose=purpose, category=PLAN_CATEGORY[kind],
+                     youth_id=case.youth_id if case else None, object_type="plan",
+                     object_id=str(case_public_id)[:64], reason=decision.reason if decision else "no such case")
+        raise NotFound("no such plan")
+    plan = Plan.objects.filter(case=case, kind=kind).first()
+    versions = list(PlanVersion.objects.filter(plan=plan).select_related("author")) if plan else []
+    audit_decision(ctx, decision, youth_id=case.youth_id, action="read", object_type="plan",
+                   object_id=str(plan.pk if plan else ""), detail={"kind": kind})
+    current = next((v for v in versions if v.state == PlanVersion.CURRENT), None)
+    return PlanView(
+        kind=kind, version=plan.version if plan else 0, content=dict(current.content) if current else {},
+        author=current.author.username if current else None, saved_at=current.created_at if current else None,
+        history=[(v.number or 0, v.author.username, v.created_at) for v in reversed(versions)
+                 if v.state != PlanVersion.CONFLICT],
+        conflicts=[{"based_on": v.based_on, "author": v.author.username, "at": v.created_at, "content": v.content}
+                   for v in versions if v.state == PlanVersion.CONFLICT],
+    )

@@ -13,11 +13,19 @@ from nowrongdoor import clock
 from nowrongdoor.access.decisions import audit_decision, authorize_write, context, forget_contexts
 from nowrongdoor.access.models import TeamShare
 from nowrongdoor.cases.content import STAGES, mdt_rules
-from nowrongdoor.cases.models import Case, ExploitationStatus, PhaseChange, StageChange, TeamMember
+from nowrongdoor.cases.models import (
+    Case,
+    ExploitationStatus,
+    PhaseChange,
+    Plan,
+    PlanVersion,
+    StageChange,
+    TeamMember,
+)
 from nowrongdoor.concurrency import update_if_current
 from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.directory.models import County, User
-from nowrongdoor.errors import AccessDenied, Immutable, NotFound, ValidationFailed
+from nowrongdoor.errors import AccessDenied, Immutable, NotFound, StaleEdit, ValidationFailed
 from nowrongdoor.youth.selectors import is_uuid, visible_youth
 
 PURPOSE = "case_coordination"
@@ -295,3 +303,101 @@ def record_stage(*, actor: User, case_public_id: str, stage: str, on: dt.date, n
         audit_decision(ctx, decision, youth_id=case.youth_id, action="create", object_type="stage_change",
                        object_id=str(row.pk), detail={"stage": stage})
     return row
+
+
+# -- plans -----------------------------------------------------------------------------
+PLAN_CATEGORY = {Plan.CARE: "case", Plan.SAFETY: "safety_plan"}
+SAFETY_LISTS = ("triggers", "safe_people", "safe_places")
+SAFETY_TEXTS = ("how_to_reach_help", "if_relapse", "for_staff")
+
+
+def _date_text(value: Any) -> bool:
+    try:
+        dt.date.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def check_plan(kind: str, content: dict[str, Any]) -> dict[str, list[str]]:
+    """Problems with a plan's content, by field. A care plan is goals in the youth's own
+    words, each with services, who is responsible and when to review it; a safety plan
+    (harm reduction) lists triggers, safe people and places, how to reach help, what to
+    do on relapse, and what staff do to stay safe."""
+    errors: dict[str, list[str]] = {}
+    if kind == Plan.CARE:
+        unknown = set(content) - {"goals"}
+        goals = content.get("goals")
+        if not isinstance(goals, list) or not goals:
+            errors["goals"] = ["write at least one goal, in the youth's own words"]
+            goals = []
+        for n, goal in enumerate(goals):
+            if not isinstance(goal, dict):
+                errors[f"goals.{n}"] = ["must be an object"]
+                continue
+            for name in set(goal) - {"goal", "services", "responsible", "review_on"}:
+                errors[f"goals.{n}.{name}"] = ["unknown field"]
+            for name in ("goal", "services", "responsible"):
+                value = goal.get(name, "")
+                if not isinstance(value, str) or len(value) > MAX_TEXT or "\x00" in value:
+                    errors[f"goals.{n}.{name}"] = [f"text of at most {MAX_TEXT} characters"]
+            if not str(goal.get("goal", "")).strip():
+                errors[f"goals.{n}.goal"] = ["the goal, in the youth's own words, is required"]
+            if goal.get("review_on") and not _date_text(goal["review_on"]):
+                errors[f"goals.{n}.review_on"] = ["must be a date (YYYY-MM-DD)"]
+    elif kind == Plan.SAFETY:
+        unknown = set(content) - set(SAFETY_LISTS) - set(SAFETY_TEXTS)
+        for name in SAFETY_LISTS:
+            value = content.get(name, [])
+            if not isinstance(value, list) or not all(isinstance(v, str) and len(v) <= 500 for v in value):
+                errors[name] = ["a list of short texts"]
+        for name in SAFETY_TEXTS:
+            value = content.get(name, "")
+            if not isinstance(value, str) or len(value) > MAX_TEXT:
+                errors[name] = [f"text of at most {MAX_TEXT} characters"]
+        if not any(content.get(n) for n in (*SAFETY_LISTS, *SAFETY_TEXTS)):
+            errors["content"] = ["the safety plan is empty"]
+    else:
+        return {"kind": ["care or safety"]}
+    for name in unknown:
+        errors[name] = ["unknown field"]
+    return errors
+
+
+def save_plan(*, actor: User, case_public_id: str, kind: str, expected_version: int, content: dict[str, Any]
+              ) -> Plan:
+    """Save a new version of the case's care or safety plan. If someone saved since the
+    author read version ``expected_version``, the author's edit is kept as a conflict
+    beside the current version and ``StaleEdit`` (409) is raised: both versions exist,
+    nothing is overwritten."""
+    errors = check_plan(kind, content)
+    if errors:
+        raise ValidationFailed({f"content.{k}" if k != "kind" else k: v for k, v in errors.items()})
+    case = _own_case(actor, case_public_id)
+    if case.status == Case.CLOSED:
+        raise Immutable("the case is closed")
+    ctx = context(actor, PURPOSE)
+    decision = authorize_write(ctx, youth_id=case.youth_id, category=PLAN_CATEGORY[kind],
+                               owner_agency_id=case.agency_id, action="update")
+    now = clock.now()
+    with transaction.atomic():
+        plan, _ = Plan.objects.select_for_update().get_or_create(case=case, kind=kind)
+        if plan.version != expected_version:
+            kept = PlanVersion.objects.create(plan=plan, number=None, based_on=expected_version,
+                                              state=PlanVersion.CONFLICT, content=content, author=actor,
+                                              created_at=now)
+            audit_decision(ctx, decision, youth_id=case.youth_id, action="plan_conflict", object_type="plan",
+                           object_id=str(plan.pk), detail={"kept": kept.pk, "current": plan.version})
+            current = plan.version
+        else:
+            PlanVersion.objects.filter(plan=plan, state=PlanVersion.CURRENT).update(state=PlanVersion.SUPERSEDED)
+            plan.version += 1
+            PlanVersion.objects.create(plan=plan, number=plan.version, based_on=expected_version,
+                                       state=PlanVersion.CURRENT, content=content, author=actor, created_at=now)
+            plan.save(update_fields=["version"])
+            audit_decision(ctx, decision, youth_id=case.youth_id, action="update", object_type="plan",
+                           object_id=str(plan.pk), detail={"kind": kind, "version": plan.version})
+            current = -1
+    if current >= 0:
+        raise StaleEdit(current)
+    return plan

@@ -971,3 +971,63 @@ def save_plan(request: HttpRequest, case_id: uuid.UUID, kind: Literal["care", "s
     case_services.save_plan(actor=actor, case_public_id=str(case_id), kind=kind, expected_version=payload.version,
                             content=payload.content)
     return _plan_out(actor, str(case_id), kind)
+
+
+class ProviderOut(Schema):
+    agency_id: int
+    name: str
+    county: str
+    services: list[str]
+    populations: list[str]
+    languages: list[str]
+    csec_specialised: bool
+    openings: int
+    capacity: int
+
+
+class ReferralIn(Schema):
+    provider_id: int
+    services: list[Code]
+    consent_override: Annotated[str, Field(max_length=2000), Clean] = ""
+
+
+class ReferralMove(Schema):
+    version: Annotated[int, Field(ge=1)]
+    status: Code
+    reason: Annotated[str, Field(max_length=2000), Clean] = ""
+
+
+@api.get("/providers", response={200: list[ProviderOut], **ERRORS}, tags=["cases"])
+def providers(request: HttpRequest, service: Code = "", population: Code = "", language: Code = "",
+              with_openings: bool = True) -> list[Any]:
+    """Providers offering a service (directory data), CSEC-specialised and open first."""
+    _actor(request)
+    return [vars(m) for m in case_selectors.find_providers(service=service, population=population,
+                                                           language=language, with_openings=with_openings)]
+
+
+@api.post("/cases/{case_id}/referrals", response={201: list[dict[str, Any]], **ERRORS}, tags=["cases"])
+def refer(request: HttpRequest, case_id: uuid.UUID, payload: ReferralIn) -> Status[list[dict[str, Any]]]:
+    """Refer the youth; 422 names the consent that is missing (a supervisor may override
+    with ``consent_override``, audited). Answers with the case's referrals."""
+    actor = _actor(request)
+    case_services.refer(actor=actor, case_public_id=str(case_id), provider_id=payload.provider_id,
+                        services_=list(payload.services), consent_override=payload.consent_override)
+    return Status(201, case_selectors.referrals_of_case(actor=actor, case_public_id=str(case_id)))
+
+
+@api.post("/referrals/{referral_id}/status", response={200: dict[str, Any], 409: Problem, **ERRORS},
+          tags=["cases"])
+def move_referral(request: HttpRequest, referral_id: uuid.UUID, payload: ReferralMove) -> dict[str, Any]:
+    """The provider accepts, declines (with a reason), starts, completes; either side
+    records a drop-out."""
+    referral = case_services.move_referral(actor=_actor(request), referral_public_id=str(referral_id),
+                                           expected_version=payload.version, status=payload.status,
+                                           reason=payload.reason)
+    return {"id": str(referral.public_id), "status": referral.status, "version": referral.version}
+
+
+@api.get("/referrals/received", response={200: list[dict[str, Any]], **ERRORS}, tags=["cases"])
+def referrals_received(request: HttpRequest) -> list[dict[str, Any]]:
+    """Referrals addressed to your agency as a provider."""
+    return case_selectors.referrals_received(actor=_actor(request))

@@ -1,6 +1,7 @@
 """A case manager opens a case from the youth's page, adds a detective from another
-agency to the youth's team and records the stage of change; the detective then finds
-the case in their own caseload (the MDT sharing window is open)."""
+agency to the youth's team, records the stage of change and refers the youth to a
+shelter (with the youth's consent on file); the detective then finds the case in their
+own caseload (the MDT sharing window is open)."""
 
 from __future__ import annotations
 
@@ -22,15 +23,23 @@ def sign_in(page: Any, user: Any) -> None:
 
 
 @pytest.mark.e2e
-def test_open_a_case_add_a_member_from_another_agency_and_record_the_stage(
+def test_open_a_case_add_a_member_from_another_agency_record_the_stage_and_refer(
     new_page: Any, directory: dict[str, Any], make_user: Any, make_record: Any, make_agency: Any
 ) -> None:
-    from nowrongdoor.directory.models import Agency
+    from nowrongdoor import clock
+    from nowrongdoor.access.services import record_consent
+    from nowrongdoor.directory.models import Agency, ProviderProfile
 
     worker = make_user("case_manager", directory["child_welfare"])
     record = make_record(worker, seed=2029, index=4)
-    police = Agency.objects.filter(agency_type="law_enforcement", county=directory["child_welfare"].county).first()
+    county = directory["child_welfare"].county
+    police = Agency.objects.filter(agency_type="law_enforcement", county=county).first()
     detective = make_user("case_manager", police)
+    shelter = Agency.objects.filter(agency_type="community_provider", county=county).first()
+    ProviderProfile.objects.create(agency=shelter, services=["emergency_shelter", "mentoring"], capacity=6,
+                                   openings=2, csec_specialised=True)
+    record_consent(actor=worker, youth=record.youth, category="community_services", given_by="youth",
+                   given_on=clock.today())
 
     page = new_page()
     sign_in(page, worker)
@@ -47,6 +56,11 @@ def test_open_a_case_add_a_member_from_another_agency_and_record_the_stage(
     page.get_by_role("button", name="Record the stage").click()
     expect(page.locator("#stage-path")).to_contain_text("ontempla")
     expect(page.locator("#stage-goals li").first).to_be_visible()
+    page.get_by_label("Provider (with openings; CSEC-specialised first)").select_option(str(shelter.pk))
+    page.locator("label[for='svc-emergency_shelter']").click()
+    page.get_by_role("button", name="Send the referral").click()
+    expect(page.locator("#referrals")).to_contain_text(shelter.name)
+    expect(page.locator("#referrals")).to_contain_text("Sent")
     assert not page.problems.console_errors and not page.csp_violations()
 
     other = new_page()

@@ -164,3 +164,35 @@ class PlanVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan_id} v{self.number or '?'} ({self.state})"
+
+
+class Referral(models.Model):
+    """A referral of the youth to a provider, followed to acceptance and beyond. Before
+    anything is sent, the consent the shared categories need is checked; a supervisor may
+    override with a written reason (audited)."""
+
+    SENT, ACCEPTED, DECLINED, STARTED, COMPLETED, DROPPED = "sent", "accepted", "declined", "started", \
+        "completed", "dropped"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="referrals")
+    youth = models.ForeignKey(Youth, on_delete=models.PROTECT, related_name="referrals")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", help_text="The referring agency")
+    provider = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="referrals_received")
+    services = models.JSONField()
+    shared_categories = models.JSONField()
+    status = models.CharField(max_length=10, default=SENT)
+    reason = models.TextField(blank=True, help_text="Why declined or dropped")
+    consent_override = models.TextField(blank=True)
+    override_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    history = models.JSONField(default=list, help_text="[[status, iso time, username], ...]")
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        indexes = [models.Index(fields=["provider", "status"]), models.Index(fields=["case"])]
+
+    def __str__(self) -> str:
+        return f"referral {self.public_id} ({self.status})"

@@ -216,3 +216,64 @@ def get_plan(*, actor: User, case_public_id: str, kind: str, purpose: str = "cas
         conflicts=[{"based_on": v.based_on, "author": v.author.username, "at": v.created_at, "content": v.content}
                    for v in versions if v.state == PlanVersion.CONFLICT],
     )
+
+
+@dataclass(frozen=True)
+class ProviderMatch:
+    agency_id: int
+    name: str
+    county: str
+    services: list[str]
+    populations: list[str]
+    languages: list[str]
+    csec_specialised: bool
+    openings: int
+    capacity: int
+
+
+def find_providers(*, service: str = "", population: str = "", language: str = "", county_id: int | None = None,
+                   age: int | None = None, with_openings: bool = True) -> list[ProviderMatch]:
+    """Providers (directory data, no youth data) offering a service, CSEC-specialised and
+    with openings first."""
+    from nowrongdoor.directory.models import ProviderProfile
+
+    rows = ProviderProfile.objects.select_related("agency__county")
+    if county_id:
+        rows = rows.filter(agency__county_id=county_id)
+    if with_openings:
+        rows = rows.filter(openings__gt=0)
+    matches = []
+    for p in rows:
+        if (service and service not in p.services) or (population and population not in p.populations) or (
+                language and language not in p.languages) or (age is not None and not p.min_age <= age <= p.max_age):
+            continue
+        matches.append(ProviderMatch(p.agency_id, p.agency.name, p.agency.county.name, list(p.services),
+                                     list(p.populations), list(p.languages), p.csec_specialised, p.openings,
+                                     p.capacity))
+    return sorted(matches, key=lambda m: (not m.csec_specialised, -m.openings, m.name))
+
+
+def referrals_of_case(*, actor: User, case_public_id: str, purpose: str = "case_coordination"
+                      ) -> list[dict[str, Any]]:
+    """The case's referrals, for readers who may see the case."""
+    from nowrongdoor.cases.models import Referral
+
+    view_case = get_case(actor=actor, public_id=case_public_id, purpose=purpose)
+    rows = Referral.objects.filter(case__public_id=view_case.public_id).select_related("provider").order_by(
+        "created_at")
+    return [{"id": str(r.public_id), "provider": r.provider.name, "services": r.services, "status": r.status,
+             "reason": r.reason, "consent_override": bool(r.consent_override), "history": r.history,
+             "version": r.version} for r in rows]
+
+
+def referrals_received(*, actor: User) -> list[dict[str, Any]]:
+    """Referrals addressed to the actor's agency as a provider: what the referral shares
+    (the youth's identity and the referral), audited as a read."""
+    from nowrongdoor.cases.models import Referral
+
+    rows = list(Referral.objects.filter(provider_id=actor.agency_id or 0).select_related("agency", "youth")
+                .order_by("-created_at")[:200])
+    record_event(actor=actor, action="read", object_type="referral", basis="referral",
+                 detail={"ids": [r.pk for r in rows]})
+    return [{"id": str(r.public_id), "youth_id": str(r.youth.public_id), "from": r.agency.name,
+             "services": r.services, "status": r.status, "version": r.version} for r in rows]

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 
 from nowrongdoor import clock
+from nowrongdoor.access.audit import record_event
 from nowrongdoor.access.decisions import audit_decision, authorize_write, context, forget_contexts
 from nowrongdoor.access.models import TeamShare
 from nowrongdoor.cases.content import STAGES, mdt_rules
@@ -19,14 +20,16 @@ from nowrongdoor.cases.models import (
     PhaseChange,
     Plan,
     PlanVersion,
+    Referral,
     StageChange,
     TeamMember,
 )
 from nowrongdoor.concurrency import update_if_current
 from nowrongdoor.dictionary import vocabulary
-from nowrongdoor.directory.models import County, User
+from nowrongdoor.directory.models import Agency, County, User
 from nowrongdoor.errors import AccessDenied, Immutable, NotFound, StaleEdit, ValidationFailed
 from nowrongdoor.youth.selectors import is_uuid, visible_youth
+from nowrongdoor.youth.services import writing_purpose
 
 PURPOSE = "case_coordination"
 CATEGORY = "case"
@@ -401,3 +404,130 @@ def save_plan(*, actor: User, case_public_id: str, kind: str, expected_version: 
     if current >= 0:
         raise StaleEdit(current)
     return plan
+
+
+# -- referrals ---------------------------------------------------------------------
+# What a referral shares with the provider: who the youth is and why they are referred
+# (identity, case), and the category the provider keeps about its clients; services of a
+# protected kind add their category (medical care is health data, and so on).
+SERVICE_CATEGORY = {"medical": "health", "mental_health": "mental_health", "substance_use": "substance_use",
+                    "education": "education"}
+PROVIDER_CATEGORY = {"community_provider": "community_services", "health": "health",
+                     "mental_health": "mental_health", "education": "education"}
+MIN_OVERRIDE = 20
+REFERRAL_MOVES = {  # who may move a referral from one status to the next
+    Referral.SENT: {Referral.ACCEPTED: "provider", Referral.DECLINED: "provider", Referral.DROPPED: "referrer"},
+    Referral.ACCEPTED: {Referral.STARTED: "provider", Referral.DROPPED: "either"},
+    Referral.STARTED: {Referral.COMPLETED: "provider", Referral.DROPPED: "either"},
+}
+
+
+def shared_categories(provider: Agency, services_: list[str]) -> list[str]:
+    categories = {"identity", "case"}
+    if provider.agency_type in PROVIDER_CATEGORY:
+        categories.add(PROVIDER_CATEGORY[provider.agency_type])
+    categories |= {SERVICE_CATEGORY[s] for s in services_ if s in SERVICE_CATEGORY}
+    return sorted(categories)
+
+
+def missing_consents(youth_id: int, provider: Agency, categories: list[str]) -> list[str]:
+    """The shared categories that need the youth's consent and have none in force for
+    this provider (or for any recipient)."""
+    from django.db.models import Q
+
+    from nowrongdoor.access.models import Consent
+
+    today = clock.today()
+    needed = [c for c in categories if vocabulary().requires_consent(c)]
+    given = set(Consent.objects.filter(
+        Q(recipient_agency__isnull=True) | Q(recipient_agency=provider), youth_id=youth_id, category__in=needed,
+        given_on__lte=today, revoked_on__isnull=True,
+    ).filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today)).filter(
+        Q(purpose="") | Q(purpose=PURPOSE)).values_list("category", flat=True))
+    return [c for c in needed if c not in given]
+
+
+def refer(*, actor: User, case_public_id: str, provider_id: int, services_: list[str],
+          consent_override: str = "") -> Referral:
+    """Refer the youth to a provider for some of its services. Refused when a shared
+    category needs consent that is not in force, unless a supervisor overrides with a
+    written reason (audited as an override)."""
+    errors: dict[str, list[str]] = {}
+    provider = Agency.objects.select_related("provider").filter(pk=provider_id).first()
+    profile = getattr(provider, "provider", None) if provider else None
+    if provider is None or profile is None:
+        errors["provider"] = ["no such provider"]
+    known = vocabulary().codes("service_type")
+    if not services_ or any(s not in known for s in services_):
+        errors["services"] = [f"choose from {', '.join(known)}"]
+    elif profile is not None and not set(services_) <= set(profile.services):
+        errors["services"] = [f"{provider} does not offer {', '.join(sorted(set(services_) - set(profile.services)))}"]
+    override = consent_override.strip()
+    if errors:
+        raise ValidationFailed(errors)
+    assert provider is not None
+    case = _own_case(actor, case_public_id)
+    if case.status != Case.OPEN:
+        raise Immutable(f"the case is {case.status}")
+    ctx, decision = _write_context(actor, case.youth_id, case.agency_id, "refer")
+    categories = shared_categories(provider, services_)
+    missing = missing_consents(case.youth_id, provider, categories)
+    if missing and not override:
+        record_event(actor=actor, action="refer", allowed=False, youth_id=case.youth_id, category="case",
+                     purpose=PURPOSE, owner_agency_id=case.agency_id, object_type="case",
+                     object_id=str(case.public_id), reason=f"no consent in force for {', '.join(missing)}",
+                     detail={"provider": provider.pk, "missing_consent": missing})
+        raise ValidationFailed({"consent": [f"the youth's consent to share {', '.join(missing)} with {provider} "
+                                            "is not in force; record it, or a supervisor may override with a reason"]})
+    if missing:
+        if actor.role != "supervisor":
+            raise AccessDenied("only a supervisor may send a referral without the consent it needs")
+        if len(override) < MIN_OVERRIDE:
+            raise ValidationFailed({"consent_override": [f"write at least {MIN_OVERRIDE} characters: why now, "
+                                                         "without consent"]})
+    now = clock.now()
+    with transaction.atomic():
+        referral = Referral.objects.create(
+            case=case, youth_id=case.youth_id, agency_id=case.agency_id, provider=provider, services=services_,
+            shared_categories=categories, consent_override=override if missing else "",
+            override_by=actor if missing else None, created_by=actor, created_at=now,
+            history=[[Referral.SENT, now.isoformat(), actor.username]])
+        audit_decision(ctx, decision, youth_id=case.youth_id, action="refer", object_type="referral",
+                       object_id=str(referral.public_id),
+                       detail={"provider": provider.pk, "categories": categories,
+                               **({"consent_override": missing} if missing else {})})
+    return referral
+
+
+def move_referral(*, actor: User, referral_public_id: str, expected_version: int, status: str, reason: str = ""
+                  ) -> Referral:
+    """Move a referral on: the provider accepts, declines (with a reason), starts and
+    completes; either side may record that the youth dropped out."""
+    referral = Referral.objects.filter(public_id=referral_public_id).first() \
+        if is_uuid(referral_public_id) else None
+    side = None
+    if referral is not None:
+        side = "provider" if actor.agency_id == referral.provider_id else \
+            "referrer" if actor.agency_id == referral.agency_id else None
+    if referral is None or side is None:
+        raise NotFound("no such referral")
+    who = REFERRAL_MOVES.get(referral.status, {}).get(status)
+    if who is None:
+        raise ValidationFailed({"status": [f"a {referral.status} referral cannot become {status}"]})
+    if who not in (side, "either"):
+        raise AccessDenied(f"the {'provider' if who == 'provider' else 'referring agency'} records this step")
+    reason = reason.strip()
+    if status in (Referral.DECLINED, Referral.DROPPED) and not reason:
+        raise ValidationFailed({"reason": ["say why"]})
+    ctx = context(actor, writing_purpose(actor))
+    decision = authorize_write(ctx, youth_id=referral.youth_id, category="case", owner_agency_id=actor.agency_id or 0,
+                               action="referral_" + status)
+    now = clock.now()
+    with transaction.atomic():
+        update_if_current(Referral, referral.pk, expected_version, only_if={"status": referral.status},
+                          status=status, reason=reason or referral.reason,
+                          history=[*referral.history, [status, now.isoformat(), actor.username]])
+        audit_decision(ctx, decision, youth_id=referral.youth_id, action="referral_" + status,
+                       object_type="referral", object_id=str(referral.public_id))
+    referral.refresh_from_db()
+    return referral

@@ -56,3 +56,24 @@ class User(AbstractUser):
     @property
     def purposes(self) -> frozenset[str]:
         return vocabulary().role_purposes(self.role)
+
+
+class ProviderProfile(models.Model):
+    """What an agency offers as a service provider: services, who it serves, languages,
+    CSEC specialisation and training, and how many openings it has now. The referral
+    search reads it; the provider keeps its openings current."""
+
+    agency = models.OneToOneField(Agency, on_delete=models.CASCADE, related_name="provider")
+    services = models.JSONField(default=list, help_text="Codes of code list service_type")
+    populations = models.JSONField(default=list, help_text="Codes of code list population")
+    min_age = models.PositiveSmallIntegerField(default=0)
+    max_age = models.PositiveSmallIntegerField(default=24)
+    languages = models.JSONField(default=list, help_text="e.g. ['en', 'es']")
+    csec_specialised = models.BooleanField(default=False)
+    csec_trained_on = models.DateField(null=True, blank=True, help_text="Last CSEC training of its staff")
+    capacity = models.PositiveIntegerField(default=0)
+    openings = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"provider profile of {self.agency}"

@@ -94,6 +94,10 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
             "request_closure": lambda: services.request_closure(
                 actor=actor, case_public_id=pid, expected_version=_version(request), reason=post.get("reason", ""),
                 note=post.get("note", "")),
+            "refer": lambda: services.refer(
+                actor=actor, case_public_id=pid, provider_id=int(post.get("provider", "0") or 0)
+                if post.get("provider", "").isdigit() else 0, services_=post.getlist("services"),
+                consent_override=post.get("consent_override", "")),
             "approve_closure": lambda: services.decide_closure(actor=actor, case_public_id=pid,
                                                                expected_version=_version(request), approve=True),
             "refuse_closure": lambda: services.decide_closure(actor=actor, case_public_id=pid,
@@ -125,4 +129,7 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
         "status_options": [(c, v.label("exploitation_status", c)) for c in v.codes("exploitation_status")],
         "closure_options": [(c, v.label("case_closure_reason", c)) for c in v.codes("case_closure_reason")],
         "today": clock.today().isoformat(), "is_supervisor": actor.role == "supervisor",
+        "providers": selectors.find_providers() if view.own else [],
+        "service_options": [(c, v.label("service_type", c)) for c in v.codes("service_type")],
+        "referrals": selectors.referrals_of_case(actor=actor, case_public_id=pid),
     })

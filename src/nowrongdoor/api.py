@@ -1031,3 +1031,57 @@ def move_referral(request: HttpRequest, referral_id: uuid.UUID, payload: Referra
 def referrals_received(request: HttpRequest) -> list[dict[str, Any]]:
     """Referrals addressed to your agency as a provider."""
     return case_selectors.referrals_received(actor=_actor(request))
+
+
+class ActionItemIn(Schema):
+    what: Annotated[str, Field(max_length=500), Clean]
+    owner: Annotated[str, Field(max_length=150), Clean]
+    due_on: dt.date
+
+
+class MeetingIn(Schema):
+    held_on: dt.date
+    attendees: list[Annotated[str, Field(max_length=150), Clean]]
+    agenda: Annotated[str, Field(max_length=2000), Clean] = ""
+    decisions: Annotated[str, Field(max_length=2000), Clean] = ""
+    action_items: list[ActionItemIn] = []
+
+
+class TransferIn(Schema):
+    version: Annotated[int, Field(ge=1)]
+    to_agency_id: int
+    reason: Annotated[str, Field(max_length=2000), Clean]
+
+
+class WorkerIn(Schema):
+    version: Annotated[int, Field(ge=1)]
+    worker: Annotated[str, Field(max_length=150), Clean]
+
+
+@api.post("/cases/{case_id}/meetings", response={200: CaseOut, **ERRORS}, tags=["cases"])
+def record_meeting(request: HttpRequest, case_id: uuid.UUID, payload: MeetingIn) -> dict[str, Any]:
+    """Record an MDT meeting; each action item becomes a task for its owner."""
+    actor = _actor(request)
+    case_services.record_meeting(
+        actor=actor, case_public_id=str(case_id), held_on=payload.held_on, attendees=list(payload.attendees),
+        agenda=payload.agenda, decisions=payload.decisions,
+        action_items=[{"what": i.what, "owner": i.owner, "due_on": i.due_on.isoformat()} for i in payload.action_items])
+    return _case_out(actor, str(case_id))
+
+
+@api.post("/cases/{case_id}/transfer", response={200: dict[str, Any], 409: Problem, **ERRORS}, tags=["cases"])
+def transfer_case(request: HttpRequest, case_id: uuid.UUID, payload: TransferIn) -> dict[str, Any]:
+    """(Supervisors) hand the case's lead to an agency in another county (audited)."""
+    case = case_services.transfer_case(actor=_actor(request), case_public_id=str(case_id),
+                                       expected_version=payload.version, to_agency_id=payload.to_agency_id,
+                                       reason=payload.reason)
+    return {"id": str(case.public_id), "agency": case.agency.name, "version": case.version}
+
+
+@api.post("/cases/{case_id}/worker", response={200: CaseOut, 409: Problem, **ERRORS}, tags=["cases"])
+def assign_worker(request: HttpRequest, case_id: uuid.UUID, payload: WorkerIn) -> dict[str, Any]:
+    """(Supervisors of the lead agency) name the case's worker."""
+    actor = _actor(request)
+    case_services.assign_worker(actor=actor, case_public_id=str(case_id), expected_version=payload.version,
+                                worker_username=payload.worker)
+    return _case_out(actor, str(case_id))

@@ -255,3 +255,67 @@ def test_the_safety_plan_needs_consent_beyond_the_lead_agency_even_for_team_memb
         with pytest.raises(NotFound):
             selectors.get_plan(actor=w["detective"], case_public_id=pid, kind="safety")
     assert selectors.get_plan(actor=w["worker"], case_public_id=pid, kind="safety").content["safe_people"] == ["aunt"]
+
+
+def test_a_cross_county_transfer_hands_over_the_lead_and_keeps_the_audit_trail(
+    w: dict[str, Any], make_agency: Callable[..., Agency], make_user: Callable[..., User], county: Any,
+) -> None:
+    from nowrongdoor.cases.models import CaseTransfer
+    from nowrongdoor.directory.models import County
+
+    other_county = County.objects.create(name="Elsewhere County (synthetic)")
+    receiving = make_agency("child_welfare", in_county=other_county)
+    receiving_supervisor = make_user("supervisor", receiving)
+    case = open_case(w)
+    pid = str(case.public_id)
+    before = list(AuditEvent.objects.filter(object_id=pid).values_list("seq", flat=True))
+    with pytest.raises(AccessDenied):
+        services.transfer_case(actor=w["worker"], case_public_id=pid, expected_version=case.version,
+                               to_agency_id=receiving.pk, reason="The youth moved to live with an aunt.")
+    with pytest.raises(ValidationFailed) as failed:
+        services.transfer_case(actor=w["supervisor"], case_public_id=pid, expected_version=case.version,
+                               to_agency_id=w["police"].pk, reason="Same county.")
+    assert set(failed.value.errors) == {"to_agency"}
+    moved = services.transfer_case(actor=w["supervisor"], case_public_id=pid, expected_version=case.version,
+                                   to_agency_id=receiving.pk, reason="The youth moved to live with an aunt.")
+    assert (moved.agency, moved.county_of_residence, moved.worker) == (receiving, other_county, None)
+    [transfer] = CaseTransfer.objects.filter(case=case)
+    assert (transfer.from_agency, transfer.to_agency, transfer.by) == (w["cws"], receiving, w["supervisor"])
+    after = list(AuditEvent.objects.filter(object_id=pid).order_by("seq"))
+    assert [e.seq for e in after][: len(before)] == before  # nothing of the history is lost
+    assert {e.action for e in after} >= {"create", "transfer", "transfer_received"}
+    from nowrongdoor.access.audit import verify_chain
+
+    assert verify_chain().ok
+    with pytest.raises(NotFound):  # the sending agency no longer reads it (no agreement between the counties)
+        selectors.get_case(actor=w["worker"], public_id=pid)
+    moved = services.assign_worker(actor=receiving_supervisor, case_public_id=pid, expected_version=moved.version,
+                                   worker_username=receiving_supervisor.username)
+    assert selectors.get_case(actor=receiving_supervisor, public_id=pid).worker == receiving_supervisor.username
+
+
+def test_meeting_action_items_become_tasks_for_their_owners(w: dict[str, Any]) -> None:
+    from nowrongdoor.protocols import selectors as task_selectors
+
+    case = open_case(w)
+    pid = str(case.public_id)
+    with clock.frozen(DAY0):
+        services.add_member(actor=w["worker"], case_public_id=pid, member_username=w["detective"].username,
+                            role_in_team="Detective")
+        with pytest.raises(ValidationFailed) as failed:
+            services.record_meeting(actor=w["worker"], case_public_id=pid, held_on=DAY0.date(),
+                                    attendees=[w["worker"].username, "somebody.else"], agenda="", decisions="",
+                                    action_items=[{"what": "x", "owner": "nobody", "due_on": "2026-09-05"}])
+        assert set(failed.value.errors) == {"attendees", "action_items.0.owner"}
+        services.record_meeting(
+            actor=w["worker"], case_public_id=pid, held_on=DAY0.date(),
+            attendees=[w["worker"].username, w["detective"].username], agenda="First MDT (synthetic)",
+            decisions="Shelter placement; forensic interview next week.",
+            action_items=[{"what": "Arrange the forensic interview", "owner": w["detective"].username,
+                           "due_on": "2026-09-08"},
+                          {"what": "Confirm the shelter bed", "owner": w["worker"].username, "due_on": "2026-09-02"}])
+        work = task_selectors.my_work(actor=w["detective"], purpose="case_coordination")
+    titles = [t.title["en"] for t in work.due_soon + work.later + work.overdue]
+    assert titles == ["Arrange the forensic interview"]
+    view = selectors.get_case(actor=w["worker"], public_id=pid)
+    assert "Confirm the shelter bed" in [i.title for i in view.timeline if i.kind == "task"]

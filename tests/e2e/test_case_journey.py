@@ -1,5 +1,6 @@
 """A case manager opens a case from the youth's page, adds a detective from another
-agency to the youth's team, records the stage of change and refers the youth to a
+agency to the youth's team, records the first MDT meeting with an action item for the
+detective, records the stage of change and refers the youth to a
 shelter (with the youth's consent on file); the detective then finds the case in their
 own caseload (the MDT sharing window is open)."""
 
@@ -52,6 +53,14 @@ def test_open_a_case_add_a_member_from_another_agency_record_the_stage_and_refer
     page.get_by_label("Their part in the team").fill("Detective, human trafficking unit")
     page.get_by_role("button", name="Add to the team").click()
     expect(page.locator("#team")).to_contain_text(police.name)
+    page.get_by_text("Record a meeting").click()
+    page.locator("label[for='att-1']").click()
+    page.get_by_label("Decisions").fill("Shelter bed tonight; forensic interview next week (synthetic).")
+    page.get_by_label("What 1").fill("Arrange the forensic interview")
+    page.locator("#item_1_owner").fill(detective.username)
+    page.locator("#item_1_due").fill("2099-01-01")
+    page.get_by_role("button", name="Record the meeting").click()
+    expect(page.locator("#meetings")).to_contain_text("forensic interview next week")
     page.get_by_label("Stage", exact=True).select_option("contemplation")
     page.get_by_role("button", name="Record the stage").click()
     expect(page.locator("#stage-path")).to_contain_text("ontempla")
@@ -69,4 +78,6 @@ def test_open_a_case_add_a_member_from_another_agency_record_the_stage_and_refer
     expect(other.locator("#caseload")).to_contain_text(directory["child_welfare"].name)
     other.locator("#caseload a").first.click()
     expect(other.locator("#team")).to_contain_text("Detective, human trafficking unit")
+    other.goto("/work/")
+    expect(other.get_by_role("link", name="Arrange the forensic interview")).to_be_visible()
     assert not other.problems.console_errors and not other.csp_violations()

@@ -196,3 +196,41 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"referral {self.public_id} ({self.status})"
+
+
+class CaseTransfer(models.Model):
+    """A hand-over of the case's lead to an agency in another county (the youth moved, or
+    the exploitation happened there). The history stays with the case; both sides are
+    audited."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="transfers")
+    from_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    to_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    on = models.DateField()
+
+    class Meta:
+        ordering = ["on", "pk"]
+
+    def __str__(self) -> str:
+        return f"transfer of case {self.case_id} on {self.on}"
+
+
+class Meeting(models.Model):
+    """An MDT meeting: date, who attended, the agenda, decisions and action items (each
+    action item becomes a task for its owner)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="meetings")
+    held_on = models.DateField()
+    attendees = models.JSONField(help_text="User names of those present")
+    agenda = models.TextField(blank=True)
+    decisions = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["held_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"meeting of case {self.case_id} on {self.held_on}"

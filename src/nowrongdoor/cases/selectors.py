@@ -73,6 +73,8 @@ class CaseView:
     team: list[MemberView]
     timeline: list[TimelineItem] = field(default_factory=list)
     withheld: int = 0
+    meetings: list[dict[str, Any]] = field(default_factory=list)
+    transfers: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _individual(actor: User, purpose: str) -> AccessContext:
@@ -140,6 +142,18 @@ def get_case(*, actor: User, public_id: str, purpose: str = "case_coordination")
     for m in members:
         timeline.append(TimelineItem(dt.datetime.combine(m.joined_on, midnight), "team", m.role_in_team,
                                      m.agency.name, m.user.username))
+    from nowrongdoor.cases.models import CaseTransfer, Meeting, Referral
+
+    meetings = list(Meeting.objects.filter(case=case))
+    for mt in meetings:
+        timeline.append(TimelineItem(dt.datetime.combine(mt.held_on, midnight), "meeting", "MDT meeting",
+                                     case.agency.name, mt.decisions[:200]))
+    for rf in Referral.objects.filter(case=case).select_related("provider"):
+        timeline.append(TimelineItem(rf.created_at, "referral", ", ".join(rf.services), rf.provider.name, rf.status))
+    transfers = list(CaseTransfer.objects.filter(case=case).select_related("from_agency", "to_agency"))
+    for tr in transfers:
+        timeline.append(TimelineItem(dt.datetime.combine(tr.on, midnight), "transfer", tr.to_agency.name,
+                                     tr.from_agency.name, tr.reason[:200]))
     timeline.sort(key=lambda i: i.on, reverse=True)
     return CaseView(
         public_id=str(case.public_id), youth_id=youth_public_id, youth_name=youth.display_name,
@@ -157,6 +171,10 @@ def get_case(*, actor: User, public_id: str, purpose: str = "case_coordination")
                          m.left_on is None and m.share.ended_on is None and m.share.valid_until >= today)
               for m in members],
         timeline=timeline, withheld=youth.withheld_contacts,
+        meetings=[{"held_on": mt.held_on, "attendees": list(mt.attendees), "agenda": mt.agenda,
+                   "decisions": mt.decisions} for mt in meetings],
+        transfers=[{"on": tr.on, "from": tr.from_agency.name, "to": tr.to_agency.name, "reason": tr.reason}
+                   for tr in transfers],
     )
 
 

@@ -16,7 +16,9 @@ from nowrongdoor.access.models import TeamShare
 from nowrongdoor.cases.content import STAGES, mdt_rules
 from nowrongdoor.cases.models import (
     Case,
+    CaseTransfer,
     ExploitationStatus,
+    Meeting,
     PhaseChange,
     Plan,
     PlanVersion,
@@ -531,3 +533,152 @@ def move_referral(*, actor: User, referral_public_id: str, expected_version: int
                        object_type="referral", object_id=str(referral.public_id))
     referral.refresh_from_db()
     return referral
+
+
+# -- hand-over between counties -----------------------------------------------------------
+def transfer_case(*, actor: User, case_public_id: str, expected_version: int, to_agency_id: int, reason: str
+                  ) -> Case:
+    """(Supervisors) hand the case's lead to an agency in another county. The case keeps
+    its history; the receiving agency's supervisor assigns a worker; the hand-over is
+    audited on both sides (the sending agency no longer reads the case unless shared)."""
+    errors: dict[str, list[str]] = {}
+    reason = _text(errors, "reason", reason)
+    case = _own_case(actor, case_public_id)
+    target = Agency.objects.filter(pk=to_agency_id).first()
+    if target is None:
+        errors["to_agency"] = ["no such agency"]
+    elif target.county_id == case.agency.county_id:
+        errors["to_agency"] = ["a transfer goes to another county (within the county, reassign the worker)"]
+    if errors:
+        raise ValidationFailed(errors)
+    assert target is not None
+    if actor.role != "supervisor":
+        raise AccessDenied("a supervisor hands a case over")
+    if case.status != Case.OPEN:
+        raise Immutable(f"the case is {case.status}")
+    ctx, decision = _write_context(actor, case.youth_id, case.agency_id, "transfer")
+    with transaction.atomic():
+        update_if_current(Case, case.pk, expected_version, only_if={"status": Case.OPEN}, agency=target,
+                          worker=None, county_of_residence_id=target.county_id)
+        CaseTransfer.objects.create(case=case, from_agency_id=case.agency_id, to_agency=target, reason=reason,
+                                    by=actor, on=clock.today())
+        _hand_over_identity(case, target, actor)
+        audit_decision(ctx, decision, youth_id=case.youth_id, action="transfer", object_type="case",
+                       object_id=str(case.public_id), detail={"from": case.agency_id, "to": target.pk})
+        record_event(actor=actor, action="transfer_received", youth_id=case.youth_id, category=CATEGORY,
+                     purpose=PURPOSE, owner_agency_id=target.pk, object_type="case", object_id=str(case.public_id),
+                     detail={"from": case.agency_id, "to": target.pk})
+    case.refresh_from_db()
+    return case
+
+
+def _hand_over_identity(case: Case, target: Agency, actor: User) -> None:
+    """The receiving agency gets its own record of the youth: the sending agency's
+    identity fields (names, birth date or estimated age, sex), nothing else. That is the
+    hand-over's disclosure, audited with the transfer."""
+    from nowrongdoor.youth.models import SourceRecord
+
+    source = SourceRecord.objects.filter(youth_id=case.youth_id, agency_id=case.agency_id).order_by("pk").first()
+    if source is None or SourceRecord.objects.filter(youth_id=case.youth_id, agency=target).exists():
+        return
+    SourceRecord.objects.create(
+        youth_id=case.youth_id, agency=target, local_id=f"TRANSFER-{str(case.public_id)[:8]}",
+        first_name=source.first_name, middle_name=source.middle_name, last_name=source.last_name,
+        aliases=source.aliases, search_name=source.search_name, date_of_birth=source.date_of_birth,
+        estimated_age=source.estimated_age, age_recorded_on=source.age_recorded_on, sex=source.sex,
+        recorded_at=clock.now(), created_by=actor)
+
+
+def assign_worker(*, actor: User, case_public_id: str, expected_version: int, worker_username: str) -> Case:
+    """(Supervisors of the lead agency) name the case's worker."""
+    case = _own_case(actor, case_public_id)
+    if actor.role != "supervisor":
+        raise AccessDenied("a supervisor assigns the worker")
+    worker = User.objects.filter(username=worker_username, agency_id=case.agency_id, is_active=True).first()
+    if worker is None:
+        raise ValidationFailed({"worker": ["no active staff member of the lead agency by that name"]})
+    ctx, decision = _write_context(actor, case.youth_id, case.agency_id, "assign")
+    with transaction.atomic():
+        update_if_current(Case, case.pk, expected_version, worker=worker)
+        audit_decision(ctx, decision, youth_id=case.youth_id, action="assign", object_type="case",
+                       object_id=str(case.public_id), detail={"worker": worker.pk})
+    case.refresh_from_db()
+    return case
+
+
+# -- MDT meetings ----------------------------------------------------------------------
+def record_meeting(*, actor: User, case_public_id: str, held_on: dt.date, attendees: list[str], agenda: str,
+                   decisions: str, action_items: list[dict[str, Any]]) -> Meeting:
+    """Record an MDT meeting. Each action item ({"what", "owner" (user name), "due_on"})
+    becomes a task in its owner's "My work"."""
+    from nowrongdoor.protocols.models import Task, TriggerEvent
+
+    errors: dict[str, list[str]] = {}
+    agenda = _text(errors, "agenda", agenda, required=False)
+    decisions = _text(errors, "decisions", decisions, required=False)
+    _not_future(errors, "held_on", held_on)
+    case = _own_case(actor, case_public_id)
+    team = {m.user.username: m.user for m in TeamMember.objects.filter(case=case).select_related("user")}
+    team[actor.username] = actor
+    if case.worker is not None:
+        team[case.worker.username] = case.worker
+    unknown = [a for a in attendees if a not in team]
+    if unknown:
+        errors["attendees"] = [f"not on the team: {', '.join(unknown)}"]
+    if not attendees:
+        errors["attendees"] = ["who attended?"]
+    owners: list[tuple[User, str, dt.date]] = []
+    for n, item in enumerate(action_items):
+        what = str(item.get("what", "")).strip()
+        owner = team.get(str(item.get("owner", "")))
+        try:
+            due = dt.date.fromisoformat(str(item.get("due_on", "")))
+        except ValueError:
+            errors[f"action_items.{n}.due_on"] = ["must be a date (YYYY-MM-DD)"]
+            continue
+        if not what or len(what) > 500:
+            errors[f"action_items.{n}.what"] = ["say what is to be done (at most 500 characters)"]
+        if owner is None or owner.agency_id is None:
+            errors[f"action_items.{n}.owner"] = ["the owner must be on the team"]
+        elif due < held_on:
+            errors[f"action_items.{n}.due_on"] = ["must be on or after the meeting"]
+        else:
+            owners.append((owner, what, due))
+    if errors:
+        raise ValidationFailed(errors)
+    if case.status == Case.CLOSED:
+        raise Immutable("the case is closed")
+    ctx, decision = _write_context(actor, case.youth_id, case.agency_id, "create")
+    now = clock.now()
+    with transaction.atomic():
+        meeting = Meeting.objects.create(case=case, held_on=held_on, attendees=attendees, agenda=agenda,
+                                         decisions=decisions, recorded_by=actor, recorded_at=now)
+        event = TriggerEvent.objects.create(
+            key=f"meeting:{meeting.pk}", event_type="mdt_meeting", youth_id=case.youth_id, agency_id=case.agency_id,
+            actor=actor, occurred_at=now, recorded_at=now, facts={"case": str(case.public_id)}, evaluated_at=now)
+        from nowrongdoor.protocols.library import CATEGORY_OF_AGENCY_TYPE
+
+        Task.objects.bulk_create([
+            Task(key=f"meeting:{meeting.pk}|mdt_action|item{n + 1}", event=event, youth_id=case.youth_id,
+                 county_id=case.agency.county_id, protocol_id="mdt_action", protocol_version="mdt meeting",
+                 step_id=f"item{n + 1}", kind="mdt_action", title={"en": what, "es": what},
+                 instructions={"en": f"Action item from the MDT meeting of {held_on}.",
+                               "es": f"Tarea acordada en la reunión del equipo del {held_on}."},
+                 category=CATEGORY_OF_AGENCY_TYPE.get(owner.agency.agency_type, "case") if owner.agency else "case",
+                 agency_id=owner.agency_id or case.agency_id,
+                 agency_type=owner.agency.agency_type if owner.agency else "",
+                 role=owner.role, assignee=owner, created_at=now,
+                 due_at=dt.datetime.combine(due, dt.time(17, 0), tzinfo=county_zone()))
+            for n, (owner, what, due) in enumerate(owners)
+        ])
+        audit_decision(ctx, decision, youth_id=case.youth_id, action="create", object_type="meeting",
+                       object_id=str(meeting.pk), detail={"action_items": len(owners)})
+    return meeting
+
+
+def county_zone() -> Any:
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings
+
+    return ZoneInfo(settings.TIME_ZONE)

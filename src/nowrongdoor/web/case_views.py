@@ -98,6 +98,13 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
                 actor=actor, case_public_id=pid, provider_id=int(post.get("provider", "0") or 0)
                 if post.get("provider", "").isdigit() else 0, services_=post.getlist("services"),
                 consent_override=post.get("consent_override", "")),
+            "meeting": lambda: services.record_meeting(
+                actor=actor, case_public_id=pid, held_on=_date(post.get("held_on", ""), "held_on"),
+                attendees=post.getlist("attendees"), agenda=post.get("agenda", ""),
+                decisions=post.get("decisions", ""),
+                action_items=[{"what": post.get(f"item_{n}_what", ""), "owner": post.get(f"item_{n}_owner", ""),
+                               "due_on": post.get(f"item_{n}_due", "")}
+                              for n in range(1, 4) if post.get(f"item_{n}_what", "").strip()]),
             "approve_closure": lambda: services.decide_closure(actor=actor, case_public_id=pid,
                                                                expected_version=_version(request), approve=True),
             "refuse_closure": lambda: services.decide_closure(actor=actor, case_public_id=pid,

@@ -822,3 +822,15 @@ def test_the_demo_records_recent_events_once_and_the_protocols_open_tasks(settin
     count = Task.objects.count()
     assert seed_recent_activity() == 0
     assert Task.objects.count() == count
+
+
+@pytest.mark.django_db
+def test_the_demo_gives_its_providers_profiles_with_openings_once():
+    from nowrongdoor.cases.selectors import find_providers
+    from nowrongdoor.synth.demo import ensure_provider_profiles
+
+    generator.ensure_directory(1)
+    made = ensure_provider_profiles()
+    assert made > 0
+    assert ensure_provider_profiles() == 0
+    assert find_providers(service="emergency_shelter")

@@ -102,3 +102,24 @@ def seed_recent_activity() -> int:
         recorded += 1
     tick()
     return recorded
+
+
+def ensure_provider_profiles() -> int:
+    """Synthetic provider profiles for the county's community programmes and clinics, so
+    the demo's referral form has providers with openings. Returns how many were made."""
+    from nowrongdoor.directory.models import ProviderProfile
+
+    offers = {
+        "community_provider": {"services": ["emergency_shelter", "mentoring", "survivor_led", "housing"],
+                                   "populations": ["girls", "boys", "lgbtq"], "languages": ["en", "es"],
+                                   "csec_specialised": True, "capacity": 8, "openings": 3},
+        "health": {"services": ["medical", "mental_health"], "populations": ["girls", "boys", "lgbtq"],
+                       "languages": ["en", "es"], "csec_specialised": False, "capacity": 20, "openings": 5},
+        "mental_health": {"services": ["mental_health", "substance_use"], "populations": ["girls", "boys"],
+                              "languages": ["en"], "csec_specialised": True, "capacity": 10, "openings": 1},
+    }
+    made = 0
+    for agency in Agency.objects.filter(agency_type__in=list(offers), provider__isnull=True):
+        ProviderProfile.objects.create(agency=agency, **offers[agency.agency_type])  # type: ignore[arg-type]
+        made += 1
+    return made

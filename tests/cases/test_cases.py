@@ -319,3 +319,39 @@ def test_meeting_action_items_become_tasks_for_their_owners(w: dict[str, Any]) -
     assert titles == ["Arrange the forensic interview"]
     view = selectors.get_case(actor=w["worker"], public_id=pid)
     assert "Confirm the shelter bed" in [i.title for i in view.timeline if i.kind == "task"]
+
+
+def test_the_weekly_case_review_lists_open_cases_with_what_changed_since_the_last_review(w: dict[str, Any]) -> None:
+    case = open_case(w)
+    pid = str(case.public_id)
+    with clock.frozen(DAY0 + dt.timedelta(days=1)):
+        services.record_stage(actor=w["worker"], case_public_id=pid, stage="contemplation",
+                              on=DAY0.date() + dt.timedelta(days=1))
+        last, rows = selectors.case_review(actor=w["supervisor"])
+    assert last is None
+    [row] = rows
+    assert (row.case_id, row.stage, row.changes) == (pid, "contemplation", ["stage of change recorded"])
+    with clock.frozen(DAY0 + dt.timedelta(days=2)):
+        services.mark_review_held(actor=w["supervisor"])
+    with clock.frozen(DAY0 + dt.timedelta(days=9)):
+        last, rows = selectors.case_review(actor=w["supervisor"])
+    assert last == DAY0 + dt.timedelta(days=2)
+    assert rows[0].changes == []  # nothing new since the review; the case is still listed
+
+
+def test_a_planned_change_to_a_key_relationship_warns_and_opens_a_hand_over_task(w: dict[str, Any]) -> None:
+    from nowrongdoor.protocols.models import Task
+
+    case = open_case(w)
+    pid = str(case.public_id)
+    with clock.frozen(DAY0):
+        rel = services.record_relationship(actor=w["worker"], case_public_id=pid, kind="therapist",
+                                           person="Dr. Synthetic Rivera", since=DAY0.date())
+        warning = services.plan_relationship_end(actor=w["worker"], case_public_id=pid, relationship_id=rel.pk,
+                                                 ends_on=DAY0.date() + dt.timedelta(days=30))
+        services.plan_relationship_end(actor=w["worker"], case_public_id=pid, relationship_id=rel.pk,
+                                       ends_on=DAY0.date() + dt.timedelta(days=30))  # said twice: one task
+    assert "therapist" in warning and "Dr. Synthetic Rivera" in warning
+    [task] = Task.objects.filter(kind="continuity_handover")
+    assert task.assignee == w["worker"]
+    assert task.due_at.astimezone(LA).date() == DAY0.date() + dt.timedelta(days=16)

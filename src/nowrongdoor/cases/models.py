@@ -234,3 +234,34 @@ class Meeting(models.Model):
 
     def __str__(self) -> str:
         return f"meeting of case {self.case_id} on {self.held_on}"
+
+
+class CaseReview(models.Model):
+    """An agency's weekly case review was held: the next list shows what changed since."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    held_at = models.DateTimeField()
+    held_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    cases = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["held_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"case review of {self.agency_id} at {self.held_at}"
+
+
+class KeyRelationship(models.Model):
+    """Someone the youth trusts in their response (therapist, advocate, judge, case
+    worker). A planned change that would break one raises a warning and a hand-over task."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="relationships")
+    kind = models.CharField(max_length=20)
+    person = models.CharField(max_length=150, help_text="Name or user name, as the youth knows them")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    since = models.DateField()
+    ends_on = models.DateField(null=True, blank=True, help_text="A planned end (transfer, leave, rotation)")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.person}"

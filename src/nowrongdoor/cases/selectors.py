@@ -17,6 +17,7 @@ from nowrongdoor.access.audit import record_event
 from nowrongdoor.access.decisions import AccessContext, audit_decision
 from nowrongdoor.cases.content import Stage, stages
 from nowrongdoor.cases.models import Case, ExploitationStatus, PhaseChange, StageChange, TeamMember
+from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.directory.models import User
 from nowrongdoor.errors import AccessDenied, NotFound
 from nowrongdoor.protocols import selectors as protocol_selectors
@@ -295,3 +296,79 @@ def referrals_received(*, actor: User) -> list[dict[str, Any]]:
                  detail={"ids": [r.pk for r in rows]})
     return [{"id": str(r.public_id), "youth_id": str(r.youth.public_id), "from": r.agency.name,
              "services": r.services, "status": r.status, "version": r.version} for r in rows]
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    case_id: str
+    youth_name: str
+    worker: str | None
+    phase: str
+    stage: str | None
+    changes: list[str]
+    overdue_tasks: int
+
+
+def case_review(*, actor: User, purpose: str = "case_coordination") -> tuple[dt.datetime | None, list[ReviewRow]]:
+    """The weekly case-review list of the actor's agency: every open case it leads, with
+    what changed since the agency's last review (or the last 7 days)."""
+    from django.db.models import Count, Q
+
+    from nowrongdoor.cases.models import CaseReview, Meeting, Referral
+    from nowrongdoor.protocols.models import Task
+    from nowrongdoor.youth.models import Contact, SourceRecord
+
+    ctx = _individual(actor, purpose)
+    last = CaseReview.objects.filter(agency_id=actor.agency_id or 0).order_by("-held_at").first()
+    since = last.held_at if last else clock.now() - dt.timedelta(days=7)
+    cases = list(Case.objects.filter(ctx.readable([CATEGORY], category_field=None), agency_id=actor.agency_id or 0,
+                                     status__in=[Case.OPEN, Case.CLOSING]).select_related("worker", "youth")
+                 .order_by("opened_on", "pk"))
+    ids = [c.pk for c in cases]
+    youth_ids = [c.youth_id for c in cases]
+    categories = sorted(vocabulary().purpose_categories(ctx.purpose))
+    readable_contacts = Contact.objects.filter(ctx.readable(categories), youth_id__in=youth_ids,
+                                               recorded_at__gte=since)
+    contacts = dict(readable_contacts.values_list("youth_id").annotate(n=Count("pk")).values_list("youth_id", "n"))
+    stages_ = {}
+    for sc in StageChange.objects.filter(case_id__in=ids).order_by("on", "pk"):
+        stages_[sc.case_id] = sc
+    new_stage = set(StageChange.objects.filter(case_id__in=ids, on__gte=since.date()).values_list("case_id",
+                                                                                                  flat=True))
+    met = set(Meeting.objects.filter(case_id__in=ids, held_on__gte=since.date()).values_list("case_id", flat=True))
+    referred = dict(Referral.objects.filter(case_id__in=ids, created_at__gte=since).values_list("case_id")
+                    .annotate(n=Count("pk")).values_list("case_id", "n"))
+    overdue = dict(Task.objects.filter(youth_id__in=youth_ids, agency_id=actor.agency_id or 0, status=Task.OPEN,
+                                       due_at__lt=clock.now()).values_list("youth_id").annotate(n=Count("pk"))
+                   .values_list("youth_id", "n"))
+    names = {r.youth_id: f"{r.first_name} {r.last_name}" for r in SourceRecord.objects.filter(
+        Q(agency_id=actor.agency_id or 0), youth_id__in=youth_ids).order_by("pk")}
+    rows = []
+    for c in cases:
+        changes = []
+        if contacts.get(c.youth_id):
+            changes.append(f"{contacts[c.youth_id]} new contacts")
+        if c.pk in new_stage:
+            changes.append("stage of change recorded")
+        if c.pk in met:
+            changes.append("MDT met")
+        if referred.get(c.pk):
+            changes.append(f"{referred[c.pk]} referrals sent")
+        if c.status == Case.CLOSING:
+            changes.append("closure requested")
+        rows.append(ReviewRow(str(c.public_id), names.get(c.youth_id, "—"), c.worker.username if c.worker else None,
+                              c.phase, stages_[c.pk].stage if c.pk in stages_ else None, changes,
+                              overdue.get(c.youth_id, 0)))
+    record_event(actor=actor, action="read", purpose=purpose, category=CATEGORY, object_type="case",
+                 detail={"list": "case_review", "ids": ids})
+    return (last.held_at if last else None), rows
+
+
+def relationships_of_case(*, actor: User, case_public_id: str, purpose: str = "case_coordination"
+                          ) -> list[dict[str, Any]]:
+    """The youth's key relationships on the case (readers who may see the case)."""
+    from nowrongdoor.cases.models import KeyRelationship
+
+    view_case = get_case(actor=actor, public_id=case_public_id, purpose=purpose)
+    return [{"id": r.pk, "kind": r.kind, "person": r.person, "since": r.since, "ends_on": r.ends_on}
+            for r in KeyRelationship.objects.filter(case__public_id=view_case.public_id).order_by("since", "pk")]

@@ -682,3 +682,87 @@ def county_zone() -> Any:
     from django.conf import settings
 
     return ZoneInfo(settings.TIME_ZONE)
+
+
+# -- weekly case review ------------------------------------------------------------------
+def mark_review_held(*, actor: User) -> None:
+    """The agency held its weekly case review: the next list starts from now."""
+    from nowrongdoor.cases.models import CaseReview
+
+    if actor.role not in ("supervisor", "case_manager", "mdt_coordinator") or actor.agency_id is None:
+        raise AccessDenied("case reviews are held by case staff")
+    with transaction.atomic():
+        review = CaseReview.objects.create(
+            agency_id=actor.agency_id, held_at=clock.now(), held_by=actor,
+            cases=Case.objects.filter(agency_id=actor.agency_id, status__in=[Case.OPEN, Case.CLOSING]).count())
+        record_event(actor=actor, action="case_review_held", object_type="case_review", object_id=str(review.pk))
+
+
+# -- continuity of key relationships ----------------------------------------------------
+RELATIONSHIP_KINDS = ("therapist", "advocate", "judge", "case_worker", "mentor", "attorney")
+HANDOVER_NOTICE = dt.timedelta(days=14)
+
+
+def record_relationship(*, actor: User, case_public_id: str, kind: str, person: str, since: dt.date,
+                        agency_id: int | None = None) -> Any:
+    from nowrongdoor.cases.models import KeyRelationship
+
+    errors: dict[str, list[str]] = {}
+    if kind not in RELATIONSHIP_KINDS:
+        errors["kind"] = [f"choose one of {', '.join(RELATIONSHIP_KINDS)}"]
+    person = _text(errors, "person", person)
+    _not_future(errors, "since", since)
+    if errors:
+        raise ValidationFailed(errors)
+    case = _own_case(actor, case_public_id)
+    ctx, decision = _write_context(actor, case.youth_id, case.agency_id, "create")
+    with transaction.atomic():
+        row = KeyRelationship.objects.create(case=case, kind=kind, person=person[:150], agency_id=agency_id,
+                                             since=since, recorded_by=actor)
+        audit_decision(ctx, decision, youth_id=case.youth_id, action="create", object_type="relationship",
+                       object_id=str(row.pk), detail={"kind": kind})
+    return row
+
+
+def plan_relationship_end(*, actor: User, case_public_id: str, relationship_id: int, ends_on: dt.date) -> str:
+    """Record a planned change that would break a key relationship (a therapist leaving,
+    a judge rotating). Returns the warning, and opens a task for the case's worker to plan
+    the hand-over two weeks ahead (or at once when the change is sooner)."""
+    from nowrongdoor.cases.models import KeyRelationship
+    from nowrongdoor.protocols.library import CATEGORY_OF_AGENCY_TYPE
+    from nowrongdoor.protocols.models import Task, TriggerEvent
+
+    case = _own_case(actor, case_public_id)
+    relationship = KeyRelationship.objects.filter(pk=relationship_id, case=case).first()
+    if relationship is None:
+        raise NotFound("no such relationship on this case")
+    if ends_on < clock.today():
+        raise ValidationFailed({"ends_on": ["a planned change is today or later"]})
+    owner = case.worker or actor
+    ctx, decision = _write_context(actor, case.youth_id, case.agency_id, "update")
+    now = clock.now()
+    due_day = max(clock.today(), ends_on - HANDOVER_NOTICE)
+    title = f"Plan the hand-over: the youth's {relationship.kind.replace('_', ' ')} changes on {ends_on}"
+    with transaction.atomic():
+        KeyRelationship.objects.filter(pk=relationship.pk).update(ends_on=ends_on)
+        event, _ = TriggerEvent.objects.get_or_create(
+            key=f"relationship:{relationship.pk}:{ends_on}", defaults={
+                "event_type": "relationship_change", "youth_id": case.youth_id, "agency_id": case.agency_id,
+                "actor": actor, "occurred_at": now, "recorded_at": now, "facts": {"kind": relationship.kind},
+                "evaluated_at": now})
+        Task.objects.get_or_create(key=f"{event.key}|continuity|handover", defaults={
+            "event": event, "youth_id": case.youth_id, "county_id": case.agency.county_id,
+            "protocol_id": "continuity", "protocol_version": "continuity", "step_id": "handover",
+            "kind": "continuity_handover",
+            "title": {"en": title, "es": f"Planificar el traspaso: cambia {relationship.kind} el {ends_on}"},
+            "instructions": {"en": "Introduce the new person while the youth still has the old one; tell the youth "
+                                   "early, in person.",
+                             "es": "Presente a la nueva persona mientras la anterior sigue; avise al o la joven "
+                                   "con tiempo y en persona."},
+            "category": CATEGORY_OF_AGENCY_TYPE.get(case.agency.agency_type, "case"), "agency_id": case.agency_id,
+            "agency_type": case.agency.agency_type, "role": owner.role, "assignee": owner, "created_at": now,
+            "due_at": dt.datetime.combine(due_day, dt.time(17, 0), tzinfo=county_zone())})
+        audit_decision(ctx, decision, youth_id=case.youth_id, action="plan_relationship_end",
+                       object_type="relationship", object_id=str(relationship.pk), detail={"ends_on": str(ends_on)})
+    return (f"This change would break the youth's relationship with their {relationship.kind.replace('_', ' ')} "
+            f"({relationship.person}). A hand-over task is due on {due_day}.")

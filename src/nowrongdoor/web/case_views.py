@@ -56,6 +56,17 @@ def caseload(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def case_review(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    if request.method == "POST":
+        services.mark_review_held(actor=actor)
+        messages.success(request, _("Review recorded. The next list shows what changes from now."))
+        return redirect("web:case_review")
+    last, rows = selectors.case_review(actor=actor)
+    return render(request, "web/case_review.html", {"last": last, "rows": rows})
+
+
+@login_required
 @require_POST
 def open_case(request: HttpRequest, youth_id: UUID) -> HttpResponse:
     actor = _actor(request)
@@ -105,6 +116,12 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
                 action_items=[{"what": post.get(f"item_{n}_what", ""), "owner": post.get(f"item_{n}_owner", ""),
                                "due_on": post.get(f"item_{n}_due", "")}
                               for n in range(1, 4) if post.get(f"item_{n}_what", "").strip()]),
+            "relationship": lambda: services.record_relationship(
+                actor=actor, case_public_id=pid, kind=post.get("kind", ""), person=post.get("person", ""),
+                since=_date(post.get("since", ""), "since")),
+            "relationship_end": lambda: messages.warning(request, services.plan_relationship_end(
+                actor=actor, case_public_id=pid, relationship_id=int(post.get("relationship", "0") or 0)
+                if post.get("relationship", "").isdigit() else 0, ends_on=_date(post.get("ends_on", ""), "ends_on"))),
             "approve_closure": lambda: services.decide_closure(actor=actor, case_public_id=pid,
                                                                expected_version=_version(request), approve=True),
             "refuse_closure": lambda: services.decide_closure(actor=actor, case_public_id=pid,
@@ -139,4 +156,6 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
         "providers": selectors.find_providers() if view.own else [],
         "service_options": [(c, v.label("service_type", c)) for c in v.codes("service_type")],
         "referrals": selectors.referrals_of_case(actor=actor, case_public_id=pid),
+        "relationships": selectors.relationships_of_case(actor=actor, case_public_id=pid),
+        "relationship_kinds": services.RELATIONSHIP_KINDS,
     })

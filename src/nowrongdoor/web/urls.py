@@ -16,6 +16,7 @@ urlpatterns = [
     path("screenings/<uuid:screening_id>/result/", screening_views.result, name="screening_result"),
     path("screenings/<uuid:screening_id>/correct/", screening_views.correct, name="screening_correct"),
     path("cases/", case_views.caseload, name="caseload"),
+    path("cases/review/", case_views.case_review, name="case_review"),
     path("cases/<uuid:case_id>/", case_views.case_detail, name="case_detail"),
     path("youth/<uuid:youth_id>/cases/open/", case_views.open_case, name="open_case"),
     path("work/", task_views.my_work, name="my_work"),

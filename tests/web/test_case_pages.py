@@ -1,0 +1,74 @@
+"""The case pages render and their forms work without JavaScript, in both languages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from nowrongdoor import clock
+from nowrongdoor.cases import services
+from nowrongdoor.cases.models import KeyRelationship
+from nowrongdoor.protocols.models import Task
+
+
+@pytest.fixture
+def case(make_agency: Any, make_user: Any, make_record: Any) -> dict[str, Any]:
+    cws = make_agency("child_welfare")
+    supervisor = make_user("supervisor", cws)
+    worker = make_user("case_manager", cws, supervisor=supervisor)
+    record = make_record(worker)
+    opened = services.open_case(actor=worker, youth_public_id=str(record.youth.public_id), reason="Synthetic.")
+    return {"worker": worker, "supervisor": supervisor, "url": f"/cases/{opened.public_id}/", "case": opened}
+
+
+def test_the_case_page_renders_every_section(client: Any, case: dict[str, Any]) -> None:
+    client.force_login(case["worker"])
+    page = client.get(case["url"]).content.decode()
+    for anchor in ('id="team"', 'id="statuses"', 'id="meetings"', 'id="referrals"', 'id="relationships"',
+                   'id="timeline"'):
+        assert anchor in page, anchor
+
+
+def test_a_stage_posted_from_the_form_shows_its_goals(client: Any, case: dict[str, Any]) -> None:
+    client.force_login(case["worker"])
+    response = client.post(case["url"], {"action": "stage", "stage": "preparation",
+                                         "on": clock.today().isoformat()})
+    assert response.status_code == 302
+    page = client.get(case["url"]).content.decode()
+    assert 'id="stage-goals"' in page and "Preparation" in page
+
+
+def test_a_bad_form_names_the_field_and_changes_nothing(client: Any, case: dict[str, Any]) -> None:
+    client.force_login(case["worker"])
+    page = client.post(case["url"], {"action": "stage", "stage": "nirvana", "on": "tomorrow"})
+    assert page.status_code == 200
+    assert "on: must be a date" in page.content.decode()
+    assert not case["case"].stages.exists()
+
+
+def test_planning_a_relationship_change_warns_and_opens_a_task(client: Any, case: dict[str, Any]) -> None:
+    client.force_login(case["worker"])
+    client.post(case["url"], {"action": "relationship", "kind": "advocate", "person": "Synthetic Advocate",
+                              "since": clock.today().isoformat()})
+    rel = KeyRelationship.objects.get()
+    response = client.post(case["url"], {"action": "relationship_end", "relationship": str(rel.pk),
+                                         "ends_on": (clock.today() + dt.timedelta(days=20)).isoformat()},
+                           follow=True)
+    assert "would break the youth" in response.content.decode()
+    assert Task.objects.filter(kind="continuity_handover").count() == 1
+
+
+def test_the_weekly_review_renders_and_records_a_review(client: Any, case: dict[str, Any]) -> None:
+    client.force_login(case["supervisor"])
+    page = client.get("/cases/review/").content.decode()
+    assert 'id="review"' in page and "/cases/" in page
+    assert client.post("/cases/review/").status_code == 302
+
+
+def test_the_case_page_in_spanish(client: Any, case: dict[str, Any]) -> None:
+    client.force_login(case["worker"])
+    client.cookies["django_language"] = "es"
+    page = client.get(case["url"]).content.decode()
+    assert "Equipo multidisciplinario" in page and "Cronología entre sistemas" in page

@@ -76,6 +76,8 @@ class CaseView:
     withheld: int = 0
     meetings: list[dict[str, Any]] = field(default_factory=list)
     transfers: list[dict[str, Any]] = field(default_factory=list)
+    referrals: list[dict[str, Any]] = field(default_factory=list)
+    relationships: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _individual(actor: User, purpose: str) -> AccessContext:
@@ -143,13 +145,14 @@ def get_case(*, actor: User, public_id: str, purpose: str = "case_coordination")
     for m in members:
         timeline.append(TimelineItem(dt.datetime.combine(m.joined_on, midnight), "team", m.role_in_team,
                                      m.agency.name, m.user.username))
-    from nowrongdoor.cases.models import CaseTransfer, Meeting, Referral
+    from nowrongdoor.cases.models import CaseTransfer, KeyRelationship, Meeting, Referral
 
     meetings = list(Meeting.objects.filter(case=case))
     for mt in meetings:
         timeline.append(TimelineItem(dt.datetime.combine(mt.held_on, midnight), "meeting", "MDT meeting",
                                      case.agency.name, mt.decisions[:200]))
-    for rf in Referral.objects.filter(case=case).select_related("provider"):
+    referrals = list(Referral.objects.filter(case=case).select_related("provider").order_by("created_at"))
+    for rf in referrals:
         timeline.append(TimelineItem(rf.created_at, "referral", ", ".join(rf.services), rf.provider.name, rf.status))
     transfers = list(CaseTransfer.objects.filter(case=case).select_related("from_agency", "to_agency"))
     for tr in transfers:
@@ -176,7 +179,16 @@ def get_case(*, actor: User, public_id: str, purpose: str = "case_coordination")
                    "decisions": mt.decisions} for mt in meetings],
         transfers=[{"on": tr.on, "from": tr.from_agency.name, "to": tr.to_agency.name, "reason": tr.reason}
                    for tr in transfers],
+        referrals=[_referral(r) for r in referrals],
+        relationships=[{"id": r.pk, "kind": r.kind, "person": r.person, "since": r.since, "ends_on": r.ends_on}
+                       for r in KeyRelationship.objects.filter(case=case).order_by("since", "pk")],
     )
+
+
+def _referral(r: Any) -> dict[str, Any]:
+    return {"id": str(r.public_id), "provider": r.provider.name, "services": r.services, "status": r.status,
+            "reason": r.reason, "consent_override": bool(r.consent_override), "history": r.history,
+            "version": r.version}
 
 
 def status_history(*, actor: User, youth_public_id: str, purpose: str = "case_coordination"
@@ -275,14 +287,7 @@ def find_providers(*, service: str = "", population: str = "", language: str = "
 def referrals_of_case(*, actor: User, case_public_id: str, purpose: str = "case_coordination"
                       ) -> list[dict[str, Any]]:
     """The case's referrals, for readers who may see the case."""
-    from nowrongdoor.cases.models import Referral
-
-    view_case = get_case(actor=actor, public_id=case_public_id, purpose=purpose)
-    rows = Referral.objects.filter(case__public_id=view_case.public_id).select_related("provider").order_by(
-        "created_at")
-    return [{"id": str(r.public_id), "provider": r.provider.name, "services": r.services, "status": r.status,
-             "reason": r.reason, "consent_override": bool(r.consent_override), "history": r.history,
-             "version": r.version} for r in rows]
+    return get_case(actor=actor, public_id=case_public_id, purpose=purpose).referrals
 
 
 def referrals_received(*, actor: User) -> list[dict[str, Any]]:
@@ -362,13 +367,3 @@ def case_review(*, actor: User, purpose: str = "case_coordination") -> tuple[dt.
     record_event(actor=actor, action="read", purpose=purpose, category=CATEGORY, object_type="case",
                  detail={"list": "case_review", "ids": ids})
     return (last.held_at if last else None), rows
-
-
-def relationships_of_case(*, actor: User, case_public_id: str, purpose: str = "case_coordination"
-                          ) -> list[dict[str, Any]]:
-    """The youth's key relationships on the case (readers who may see the case)."""
-    from nowrongdoor.cases.models import KeyRelationship
-
-    view_case = get_case(actor=actor, public_id=case_public_id, purpose=purpose)
-    return [{"id": r.pk, "kind": r.kind, "person": r.person, "since": r.since, "ends_on": r.ends_on}
-            for r in KeyRelationship.objects.filter(case__public_id=view_case.public_id).order_by("since", "pk")]

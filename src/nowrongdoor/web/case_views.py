@@ -155,7 +155,6 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
         "today": clock.today().isoformat(), "is_supervisor": actor.role == "supervisor",
         "providers": selectors.find_providers() if view.own else [],
         "service_options": [(c, v.label("service_type", c)) for c in v.codes("service_type")],
-        "referrals": selectors.referrals_of_case(actor=actor, case_public_id=pid),
-        "relationships": selectors.relationships_of_case(actor=actor, case_public_id=pid),
+        "referrals": view.referrals, "relationships": view.relationships,
         "relationship_kinds": services.RELATIONSHIP_KINDS,
     })

@@ -355,3 +355,36 @@ def test_a_planned_change_to_a_key_relationship_warns_and_opens_a_hand_over_task
     [task] = Task.objects.filter(kind="continuity_handover")
     assert task.assignee == w["worker"]
     assert task.due_at.astimezone(LA).date() == DAY0.date() + dt.timedelta(days=16)
+
+
+def test_a_witness_hearing_opens_the_protection_checklist_before_and_after(w: dict[str, Any]) -> None:
+    from nowrongdoor.cases.services import WITNESS_STEPS
+    from nowrongdoor.protocols.models import Task
+
+    case = open_case(w)
+    hearing_on = DAY0.date() + dt.timedelta(days=20)
+    with clock.frozen(DAY0), pytest.raises(ValidationFailed):
+        services.add_hearing(actor=w["worker"], case_public_id=str(case.public_id),
+                             held_on=DAY0.date() - dt.timedelta(days=1), court="Superior Court (synthetic)")
+    with clock.frozen(DAY0):
+        services.add_hearing(actor=w["worker"], case_public_id=str(case.public_id), held_on=hearing_on,
+                             court="Superior Court, Dept. 12 (synthetic)")
+    tasks = {t.step_id: t for t in Task.objects.filter(kind="witness_protection")}
+    assert set(tasks) == {step for step, *_ in WITNESS_STEPS}
+    assert tasks["transport"].due_at.astimezone(LA).date() == hearing_on - dt.timedelta(days=2)
+    assert tasks["safety_check"].due_at.astimezone(LA).date() == hearing_on + dt.timedelta(days=1)
+    assert {t.assignee for t in tasks.values()} == {w["worker"]}
+
+
+def test_a_pathway_suggests_a_provider_with_openings_for_each_service(
+    w: dict[str, Any], make_agency: Callable[..., Agency]
+) -> None:
+    from nowrongdoor.cases.content import pathways
+    from nowrongdoor.directory.models import ProviderProfile
+
+    shelter = make_agency("community_provider", name="Shelter (synthetic)")
+    ProviderProfile.objects.create(agency=shelter, services=["emergency_shelter", "survivor_led"], openings=1)
+    suggested = dict(selectors.suggest_pathway("recovered_by_police"))
+    assert list(suggested) == list(pathways()["recovered_by_police"].services)
+    assert suggested["emergency_shelter"] is not None and suggested["emergency_shelter"].name == shelter.name
+    assert suggested["legal"] is None  # nobody offers it: the page says so

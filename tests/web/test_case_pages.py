@@ -72,3 +72,18 @@ def test_the_case_page_in_spanish(client: Any, case: dict[str, Any]) -> None:
     client.cookies["django_language"] = "es"
     page = client.get(case["url"]).content.decode()
     assert "Equipo multidisciplinario" in page and "Cronología entre sistemas" in page
+
+
+def test_a_pathway_suggests_providers_and_a_hearing_opens_its_steps(client: Any, case: dict[str, Any],
+                                                                   make_agency: Any) -> None:
+    from nowrongdoor.directory.models import ProviderProfile
+
+    shelter = make_agency("community_provider", name="Pathway Shelter (synthetic)")
+    ProviderProfile.objects.create(agency=shelter, services=["emergency_shelter"], openings=2)
+    client.force_login(case["worker"])
+    page = client.get(case["url"], {"pathway": "recovered_by_police"}).content.decode()
+    assert 'id="suggestions"' in page and "Pathway Shelter (synthetic)" in page
+    response = client.post(case["url"], {"action": "hearing", "court": "Superior Court (synthetic)",
+                                         "held_on": (clock.today() + dt.timedelta(days=10)).isoformat()})
+    assert response.status_code == 302
+    assert Task.objects.filter(kind="witness_protection").count() == 7

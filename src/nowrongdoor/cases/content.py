@@ -106,3 +106,24 @@ def mdt_rules() -> MdtRules:
     if bad:
         raise ContentInvalid(f"rules.yaml: mdt: unknown purposes or categories {bad}")
     return MdtRules(raw["window_days"], raw["max_extension_days"], tuple(raw["purposes"]), tuple(raw["categories"]))
+
+
+@dataclass(frozen=True)
+class Pathway:
+    code: str
+    title: dict[str, str]
+    services: tuple[str, ...]
+
+
+@cache
+def pathways() -> dict[str, Pathway]:
+    """Named bundles of referrals for common situations (content/pathways.yaml)."""
+    raw = yaml.safe_load(resources.files(__package__).joinpath("content/pathways.yaml").read_text())
+    known = set(vocabulary().codes("service_type"))
+    out = {}
+    for code, spec in raw["pathways"].items():
+        bad = [s for s in spec["services"] if s not in known]
+        if bad or set(spec["title"]) != {"en", "es"}:
+            raise ContentInvalid(f"pathways.yaml: pathways.{code}: unknown services {bad} or titles not en+es")
+        out[code] = Pathway(code, dict(spec["title"]), tuple(spec["services"]))
+    return out

@@ -265,3 +265,20 @@ class KeyRelationship(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.person}"
+
+
+class Hearing(models.Model):
+    """A hearing where the youth testifies against an exploiter. Its protection steps
+    (before and after the testimony) are tasks for the case's worker."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="hearings")
+    held_on = models.DateField()
+    court = models.CharField(max_length=200)
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["held_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"hearing on {self.held_on}"

@@ -78,6 +78,7 @@ class CaseView:
     transfers: list[dict[str, Any]] = field(default_factory=list)
     referrals: list[dict[str, Any]] = field(default_factory=list)
     relationships: list[dict[str, Any]] = field(default_factory=list)
+    hearings: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _individual(actor: User, purpose: str) -> AccessContext:
@@ -145,7 +146,7 @@ def get_case(*, actor: User, public_id: str, purpose: str = "case_coordination")
     for m in members:
         timeline.append(TimelineItem(dt.datetime.combine(m.joined_on, midnight), "team", m.role_in_team,
                                      m.agency.name, m.user.username))
-    from nowrongdoor.cases.models import CaseTransfer, KeyRelationship, Meeting, Referral
+    from nowrongdoor.cases.models import CaseTransfer, Hearing, KeyRelationship, Meeting, Referral
 
     meetings = list(Meeting.objects.filter(case=case))
     for mt in meetings:
@@ -182,6 +183,7 @@ def get_case(*, actor: User, public_id: str, purpose: str = "case_coordination")
         referrals=[_referral(r) for r in referrals],
         relationships=[{"id": r.pk, "kind": r.kind, "person": r.person, "since": r.since, "ends_on": r.ends_on}
                        for r in KeyRelationship.objects.filter(case=case).order_by("since", "pk")],
+        hearings=[{"held_on": h.held_on, "court": h.court} for h in Hearing.objects.filter(case=case)],
     )
 
 
@@ -367,3 +369,17 @@ def case_review(*, actor: User, purpose: str = "case_coordination") -> tuple[dt.
     record_event(actor=actor, action="read", purpose=purpose, category=CATEGORY, object_type="case",
                  detail={"list": "case_review", "ids": ids})
     return (last.held_at if last else None), rows
+
+
+def suggest_pathway(code: str) -> list[tuple[str, ProviderMatch | None]]:
+    """For each service of the pathway, the best provider with openings (or none)."""
+    from nowrongdoor.cases.content import pathways
+
+    pathway = pathways().get(code)
+    if pathway is None:
+        raise NotFound("no such pathway")
+    out: list[tuple[str, ProviderMatch | None]] = []
+    for service in pathway.services:
+        found = find_providers(service=service)
+        out.append((service, found[0] if found else None))
+    return out

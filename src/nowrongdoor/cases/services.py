@@ -766,3 +766,67 @@ def plan_relationship_end(*, actor: User, case_public_id: str, relationship_id: 
                        object_type="relationship", object_id=str(relationship.pk), detail={"ends_on": str(ends_on)})
     return (f"This change would break the youth's relationship with their {relationship.kind.replace('_', ' ')} "
             f"({relationship.person}). A hand-over task is due on {due_day}.")
+
+
+# -- youth-witness protection -------------------------------------------------------------
+# (step id, days from the hearing, English, Spanish): before the testimony and after it.
+WITNESS_STEPS = [
+    ("transport", -2, "Arrange safe transport to and from court", "Organizar transporte seguro de ida y vuelta"),
+    ("safety_review", -2, "Review the safety plan with the youth before the hearing",
+     "Revisar el plan de seguridad con el o la joven antes de la audiencia"),
+    ("support_person", -2, "Make sure a support person or advocate goes with the youth",
+     "Asegurar que una persona de apoyo o defensora acompañe al o la joven"),
+    ("separate_waiting", -2, "Ask the court for a waiting area away from the exploiter and their associates",
+     "Pedir al tribunal una sala de espera lejos del explotador y sus allegados"),
+    ("debrief", 1, "Debrief with the youth after testifying", "Conversar con el o la joven después de declarar"),
+    ("safety_check", 1, "Check the youth's safety the day after (threats, contact attempts)",
+     "Verificar la seguridad del o la joven al día siguiente (amenazas, intentos de contacto)"),
+    ("counselling", 7, "Offer counselling in the week after the testimony",
+     "Ofrecer acompañamiento psicológico en la semana posterior"),
+]
+
+
+def add_hearing(*, actor: User, case_public_id: str, held_on: dt.date, court: str, note: str = "") -> Any:
+    """Record a hearing where the youth testifies; open the protection checklist as tasks
+    for the case's worker (before: transport, safety plan, support person, separate
+    waiting area; after: debrief, safety check, counselling)."""
+    from nowrongdoor.cases.models import Hearing
+    from nowrongdoor.protocols.library import CATEGORY_OF_AGENCY_TYPE
+    from nowrongdoor.protocols.models import Task, TriggerEvent
+
+    errors: dict[str, list[str]] = {}
+    court = _text(errors, "court", court)
+    note = _text(errors, "note", note, required=False)
+    if held_on < clock.today():
+        errors["held_on"] = ["a hearing to prepare for is today or later"]
+    if errors:
+        raise ValidationFailed(errors)
+    case = _own_case(actor, case_public_id)
+    if case.status == Case.CLOSED:
+        raise Immutable("the case is closed")
+    owner = case.worker or actor
+    ctx, decision = _write_context(actor, case.youth_id, case.agency_id, "create")
+    now = clock.now()
+    zone = county_zone()
+    with transaction.atomic():
+        hearing = Hearing.objects.create(case=case, held_on=held_on, court=court[:200], note=note,
+                                         recorded_by=actor)
+        event = TriggerEvent.objects.create(
+            key=f"hearing:{hearing.pk}", event_type="witness_hearing", youth_id=case.youth_id,
+            agency_id=case.agency_id, actor=actor, occurred_at=now, recorded_at=now,
+            facts={"held_on": str(held_on)}, evaluated_at=now)
+        Task.objects.bulk_create([
+            Task(key=f"{event.key}|witness_protection|{step}", event=event, youth_id=case.youth_id,
+                 county_id=case.agency.county_id, protocol_id="witness_protection", protocol_version="witness@1",
+                 step_id=step, kind="witness_protection", title={"en": en, "es": es},
+                 instructions={"en": f"Hearing on {held_on} at {court[:100]}.",
+                               "es": f"Audiencia el {held_on} en {court[:100]}."},
+                 category=CATEGORY_OF_AGENCY_TYPE.get(case.agency.agency_type, "case"), agency_id=case.agency_id,
+                 agency_type=case.agency.agency_type, role=owner.role, assignee=owner, created_at=now,
+                 due_at=dt.datetime.combine(max(held_on + dt.timedelta(days=days), clock.today()),
+                                            dt.time(17, 0), tzinfo=zone))
+            for step, days, en, es in WITNESS_STEPS
+        ])
+        audit_decision(ctx, decision, youth_id=case.youth_id, action="create", object_type="hearing",
+                       object_id=str(hearing.pk))
+    return hearing

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from nowrongdoor import clock
 from nowrongdoor.cases import selectors, services
-from nowrongdoor.cases.content import STAGES, stages
+from nowrongdoor.cases.content import STAGES, pathways, stages
 from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.directory.models import User
 from nowrongdoor.errors import ValidationFailed
@@ -122,6 +122,9 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
             "relationship_end": lambda: messages.warning(request, services.plan_relationship_end(
                 actor=actor, case_public_id=pid, relationship_id=int(post.get("relationship", "0") or 0)
                 if post.get("relationship", "").isdigit() else 0, ends_on=_date(post.get("ends_on", ""), "ends_on"))),
+            "hearing": lambda: services.add_hearing(
+                actor=actor, case_public_id=pid, held_on=_date(post.get("held_on", ""), "held_on"),
+                court=post.get("court", ""), note=post.get("note", "")),
             "approve_closure": lambda: services.decide_closure(actor=actor, case_public_id=pid,
                                                                expected_version=_version(request), approve=True),
             "refuse_closure": lambda: services.decide_closure(actor=actor, case_public_id=pid,
@@ -156,5 +159,9 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
         "providers": selectors.find_providers() if view.own else [],
         "service_options": [(c, v.label("service_type", c)) for c in v.codes("service_type")],
         "referrals": view.referrals, "relationships": view.relationships,
+        "pathways": [(code, pw.title[lang]) for code, pw in pathways().items()],
+        "pathway": request.GET.get("pathway", ""),
+        "suggestions": selectors.suggest_pathway(request.GET["pathway"])
+        if request.GET.get("pathway") in pathways() else [],
         "relationship_kinds": services.RELATIONSHIP_KINDS,
     })

@@ -87,3 +87,24 @@ def test_a_pathway_suggests_providers_and_a_hearing_opens_its_steps(client: Any,
                                          "held_on": (clock.today() + dt.timedelta(days=10)).isoformat()})
     assert response.status_code == 302
     assert Task.objects.filter(kind="witness_protection").count() == 7
+
+
+def test_plans_are_saved_from_the_page_and_a_stale_form_is_kept_as_a_conflict(client: Any,
+                                                                               case: dict[str, Any]) -> None:
+    from nowrongdoor.cases.models import PlanVersion
+
+    client.force_login(case["worker"])
+    first = {"action": "care_plan", "version": "0", "goal_1": "I want to go back to school.",
+             "goal_1_services": "tutoring"}
+    assert client.post(case["url"], first).status_code == 302
+    page = client.get(case["url"]).content.decode()
+    assert "I want to go back to school." in page
+    stale = {"action": "care_plan", "version": "0", "goal_1": "I want a job."}
+    assert client.post(case["url"], stale).status_code == 409
+    assert PlanVersion.objects.filter(state="conflict").count() == 1
+    page = client.get(case["url"]).content.decode()
+    assert "kept beside this one" in page
+    safety = {"action": "safety_plan", "version": "0", "triggers": "late-night calls\nold neighbourhood",
+              "safe_people": "aunt", "how_to_reach_help": "text the advocate"}
+    assert client.post(case["url"], safety).status_code == 302
+    assert "late-night calls; old neighbourhood" in client.get(case["url"]).content.decode()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from nowrongdoor.directory.models import Agency, County, User
+from nowrongdoor.directory.models import Agency, County, ProviderProfile, User
 
 
 @admin.register(County)
@@ -30,3 +30,13 @@ class StaffAdmin(UserAdmin):  # type: ignore[type-arg]
     list_display = ["username", "first_name", "last_name", "agency", "role", "is_active"]
     list_filter = ["role", "agency__agency_type", "is_active", "is_service_account"]
     fieldsets = (*UserAdmin.fieldsets, ("Agency and role", {"fields": ("agency", "role", "supervisor")}))  # type: ignore[misc]
+
+
+@admin.register(ProviderProfile)
+class ProviderProfileAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Provider directory: services, populations, languages, CSEC specialisation and the
+    current openings the referral form shows."""
+
+    list_display = ["agency", "csec_specialised", "capacity", "openings", "updated_at"]
+    list_filter = ["csec_specialised", "agency__county"]
+    search_fields = ["agency__name"]

@@ -42,6 +42,13 @@ def _date(raw: str, name: str) -> dt.date:
         raise ValidationFailed({name: ["must be a date (YYYY-MM-DD)"]}) from None
 
 
+def _version_or_zero(request: HttpRequest) -> int:
+    raw = request.POST.get("version", "")
+    if not raw.isdigit():
+        raise ValidationFailed({"version": ["reload the page: the form is incomplete"]})
+    return int(raw)
+
+
 def _version(request: HttpRequest) -> int:
     raw = request.POST.get("version", "")
     if not raw.isdigit():
@@ -125,6 +132,19 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
             "hearing": lambda: services.add_hearing(
                 actor=actor, case_public_id=pid, held_on=_date(post.get("held_on", ""), "held_on"),
                 court=post.get("court", ""), note=post.get("note", "")),
+            "care_plan": lambda: services.save_plan(
+                actor=actor, case_public_id=pid, kind="care", expected_version=_version_or_zero(request),
+                content={"goals": [{"goal": post.get(f"goal_{n}", "").strip(),
+                                    "services": post.get(f"goal_{n}_services", "").strip(),
+                                    "responsible": post.get(f"goal_{n}_responsible", "").strip(),
+                                    **({"review_on": post[f"goal_{n}_review"]} if post.get(f"goal_{n}_review")
+                                       else {})}
+                                   for n in range(1, 6) if post.get(f"goal_{n}", "").strip()]}),
+            "safety_plan": lambda: services.save_plan(
+                actor=actor, case_public_id=pid, kind="safety", expected_version=_version_or_zero(request),
+                content={**{k: [line.strip() for line in post.get(k, "").splitlines() if line.strip()]
+                            for k in services.SAFETY_LISTS},
+                         **{k: post.get(k, "").strip() for k in services.SAFETY_TEXTS}}),
             "approve_closure": lambda: services.decide_closure(actor=actor, case_public_id=pid,
                                                                expected_version=_version(request), approve=True),
             "refuse_closure": lambda: services.decide_closure(actor=actor, case_public_id=pid,
@@ -141,6 +161,7 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
             messages.success(request, _("Saved."))
             return redirect("web:case_detail", case_id=case_id)
     view = selectors.get_case(actor=actor, public_id=pid)
+    care, safety = _plan_or_none(actor, pid, "care"), _plan_or_none(actor, pid, "safety")
     v = vocabulary()
     lang = _lang()
     content = stages()
@@ -160,8 +181,22 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
         "service_options": [(c, v.label("service_type", c)) for c in v.codes("service_type")],
         "referrals": view.referrals, "relationships": view.relationships,
         "pathways": [(code, pw.title[lang]) for code, pw in pathways().items()],
+        "care": care, "safety": safety,
+        "safety_items": [(k.replace("_", " "), "; ".join(v) if isinstance(v, list) else v)
+                         for k, v in (safety.content.items() if safety else []) if v],
+        "goal_rows": range(1, 6),
         "pathway": request.GET.get("pathway", ""),
         "suggestions": selectors.suggest_pathway(request.GET["pathway"])
         if request.GET.get("pathway") in pathways() else [],
         "relationship_kinds": services.RELATIONSHIP_KINDS,
     })
+
+
+def _plan_or_none(actor: User, case_id: str, kind: str) -> selectors.PlanView | None:
+    """The plan if the reader may see it (the safety plan needs consent beyond the lead)."""
+    from nowrongdoor.errors import NotFound
+
+    try:
+        return selectors.get_plan(actor=actor, case_public_id=case_id, kind=kind)
+    except NotFound:
+        return None

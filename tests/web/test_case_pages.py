@@ -108,3 +108,25 @@ def test_plans_are_saved_from_the_page_and_a_stale_form_is_kept_as_a_conflict(cl
               "safe_people": "aunt", "how_to_reach_help": "text the advocate"}
     assert client.post(case["url"], safety).status_code == 302
     assert "late-night calls; old neighbourhood" in client.get(case["url"]).content.decode()
+
+
+def test_a_supervisor_assigns_the_worker_and_hands_the_case_to_another_county(
+    client: Any, case: dict[str, Any], make_agency: Any, make_user: Any
+) -> None:
+    from nowrongdoor.cases.models import Case, CaseTransfer
+    from nowrongdoor.directory.models import County
+
+    elsewhere = make_agency("child_welfare", in_county=County.objects.create(name="Far County (synthetic)"))
+    client.force_login(case["supervisor"])
+    page = client.get(case["url"]).content.decode()
+    assert "Far County (synthetic)" in page
+    version = Case.objects.get(pk=case["case"].pk).version
+    assert client.post(case["url"], {"action": "worker", "version": str(version),
+                                     "worker": case["supervisor"].username}).status_code == 302
+    version = Case.objects.get(pk=case["case"].pk).version
+    response = client.post(case["url"], {"action": "transfer", "version": str(version),
+                                         "to_agency": str(elsewhere.pk), "reason": "The youth moved (synthetic)."})
+    assert response.status_code == 302 and response["Location"] == "/cases/"
+    assert CaseTransfer.objects.get().to_agency == elsewhere
+    client.force_login(case["worker"])
+    assert "Far County" not in client.get(case["url"]).content.decode()

@@ -21,7 +21,7 @@ from nowrongdoor import clock
 from nowrongdoor.cases import selectors, services
 from nowrongdoor.cases.content import STAGES, pathways, stages
 from nowrongdoor.dictionary import vocabulary
-from nowrongdoor.directory.models import User
+from nowrongdoor.directory.models import Agency, User
 from nowrongdoor.errors import ValidationFailed
 
 
@@ -145,6 +145,13 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
                 content={**{k: [line.strip() for line in post.get(k, "").splitlines() if line.strip()]
                             for k in services.SAFETY_LISTS},
                          **{k: post.get(k, "").strip() for k in services.SAFETY_TEXTS}}),
+            "transfer": lambda: services.transfer_case(
+                actor=actor, case_public_id=pid, expected_version=_version(request),
+                to_agency_id=int(post["to_agency"]) if post.get("to_agency", "").isdigit() else 0,
+                reason=post.get("reason", "")),
+            "worker": lambda: services.assign_worker(actor=actor, case_public_id=pid,
+                                                     expected_version=_version(request),
+                                                     worker_username=post.get("worker", "").strip()),
             "approve_closure": lambda: services.decide_closure(actor=actor, case_public_id=pid,
                                                                expected_version=_version(request), approve=True),
             "refuse_closure": lambda: services.decide_closure(actor=actor, case_public_id=pid,
@@ -159,6 +166,8 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
             errors = exc.errors
         else:
             messages.success(request, _("Saved."))
+            if action == "transfer":  # the case now belongs to the other county's agency
+                return redirect("web:caseload")
             return redirect("web:case_detail", case_id=case_id)
     view = selectors.get_case(actor=actor, public_id=pid)
     care, safety = _plan_or_none(actor, pid, "care"), _plan_or_none(actor, pid, "safety")
@@ -185,6 +194,10 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
         "safety_items": [(k.replace("_", " "), "; ".join(v) if isinstance(v, list) else v)
                          for k, v in (safety.content.items() if safety else []) if v],
         "goal_rows": range(1, 6),
+        "other_counties": [(a.pk, f"{a.name} ({a.county.name})") for a in Agency.objects.select_related("county")
+                           .filter(agency_type=actor.agency.agency_type if actor.agency else "")
+                           .exclude(county_id=actor.agency.county_id if actor.agency else 0)]
+        if actor.role == "supervisor" else [],
         "pathway": request.GET.get("pathway", ""),
         "suggestions": selectors.suggest_pathway(request.GET["pathway"])
         if request.GET.get("pathway") in pathways() else [],

@@ -15,23 +15,11 @@ flushed first: give it one of its own.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
-from pathlib import Path
 
-from _setup import configure, median, percentile
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from _setup import LocalServer, configure, median, percentile
 
 
 def main() -> None:
@@ -62,28 +50,8 @@ def main() -> None:
     instrument = for_agency_type("probation")[0]
     answers = {i.id: ("unknown" if i.answer != "count" else 0) for i in instrument.form_items("short")}
 
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": args.database_url, "NOWRONGDOOR_DATA_DIR": str(data_dir)}
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("nowrongdoor")), "serve", "--port", str(port),
-         "--workers", str(args.workers), "--threads", str(args.threads)],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(data_dir / "server.log", "w"),  # noqa: SIM115
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"{base}/api/openapi.json", timeout=1)  # noqa: S310 - our own local server
-            break
-        except OSError:
-            time.sleep(0.2)
-
-    def call(token: str, path: str, body: dict[str, object]) -> dict[str, object]:
-        request = urllib.request.Request(  # noqa: S310
-            base + path, data=json.dumps(body).encode(), method="POST",
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            return dict(json.loads(response.read()))
+    server = LocalServer(args.database_url, data_dir, args.workers, args.threads)
+    call = server.post
 
     whole: list[float] = []
     completing: list[float] = []
@@ -117,8 +85,7 @@ def main() -> None:
     for t in threads:
         t.join()
     seconds = time.perf_counter() - started
-    server.terminate()
-    server.wait(timeout=10)
+    server.stop()
     print(f"clients            {args.clients} (one integration token each)")
     print(f"server             gunicorn, {args.workers} workers x {args.threads} threads, cores {os.cpu_count()}")
     print(f"screenings done    {len(whole)} in {seconds:.1f} s -> {len(whole) / seconds:.1f} completions/s")

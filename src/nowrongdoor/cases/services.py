@@ -30,6 +30,7 @@ from nowrongdoor.concurrency import update_if_current
 from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.directory.models import Agency, County, User
 from nowrongdoor.errors import AccessDenied, Immutable, NotFound, StaleEdit, ValidationFailed
+from nowrongdoor.protocols.services import county_time_zone
 from nowrongdoor.youth.selectors import is_uuid, visible_youth
 from nowrongdoor.youth.services import writing_purpose
 
@@ -668,20 +669,13 @@ def record_meeting(*, actor: User, case_public_id: str, held_on: dt.date, attend
                  agency_id=owner.agency_id or case.agency_id,
                  agency_type=owner.agency.agency_type if owner.agency else "",
                  role=owner.role, assignee=owner, created_at=now,
-                 due_at=dt.datetime.combine(due, dt.time(17, 0), tzinfo=county_zone()))
+                 due_at=dt.datetime.combine(due, dt.time(17, 0), tzinfo=county_time_zone()))
             for n, (owner, what, due) in enumerate(owners)
         ])
         audit_decision(ctx, decision, youth_id=case.youth_id, action="create", object_type="meeting",
                        object_id=str(meeting.pk), detail={"action_items": len(owners)})
     return meeting
 
-
-def county_zone() -> Any:
-    from zoneinfo import ZoneInfo
-
-    from django.conf import settings
-
-    return ZoneInfo(settings.TIME_ZONE)
 
 
 # -- weekly case review ------------------------------------------------------------------
@@ -761,7 +755,7 @@ def plan_relationship_end(*, actor: User, case_public_id: str, relationship_id: 
                                    "con tiempo y en persona."},
             "category": CATEGORY_OF_AGENCY_TYPE.get(case.agency.agency_type, "case"), "agency_id": case.agency_id,
             "agency_type": case.agency.agency_type, "role": owner.role, "assignee": owner, "created_at": now,
-            "due_at": dt.datetime.combine(due_day, dt.time(17, 0), tzinfo=county_zone())})
+            "due_at": dt.datetime.combine(due_day, dt.time(17, 0), tzinfo=county_time_zone())})
         audit_decision(ctx, decision, youth_id=case.youth_id, action="plan_relationship_end",
                        object_type="relationship", object_id=str(relationship.pk), detail={"ends_on": str(ends_on)})
     return (f"This change would break the youth's relationship with their {relationship.kind.replace('_', ' ')} "
@@ -807,7 +801,7 @@ def add_hearing(*, actor: User, case_public_id: str, held_on: dt.date, court: st
     owner = case.worker or actor
     ctx, decision = _write_context(actor, case.youth_id, case.agency_id, "create")
     now = clock.now()
-    zone = county_zone()
+    zone = county_time_zone()
     with transaction.atomic():
         hearing = Hearing.objects.create(case=case, held_on=held_on, court=court[:200], note=note,
                                          recorded_by=actor)

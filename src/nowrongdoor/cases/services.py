@@ -612,7 +612,7 @@ def record_meeting(*, actor: User, case_public_id: str, held_on: dt.date, attend
                    decisions: str, action_items: list[dict[str, Any]]) -> Meeting:
     """Record an MDT meeting. Each action item ({"what", "owner" (user name), "due_on"})
     becomes a task in its owner's "My work"."""
-    from nowrongdoor.protocols.models import Task, TriggerEvent
+    from nowrongdoor.protocols.models import Task
 
     errors: dict[str, list[str]] = {}
     agenda = _text(errors, "agenda", agenda, required=False)
@@ -654,24 +654,16 @@ def record_meeting(*, actor: User, case_public_id: str, held_on: dt.date, attend
     with transaction.atomic():
         meeting = Meeting.objects.create(case=case, held_on=held_on, attendees=attendees, agenda=agenda,
                                          decisions=decisions, recorded_by=actor, recorded_at=now)
-        event = TriggerEvent.objects.create(
-            key=f"meeting:{meeting.pk}", event_type="mdt_meeting", youth_id=case.youth_id, agency_id=case.agency_id,
-            actor=actor, occurred_at=now, recorded_at=now, facts={"case": str(case.public_id)}, evaluated_at=now)
-        from nowrongdoor.protocols.library import CATEGORY_OF_AGENCY_TYPE
-
+        event = _case_event(case, key=f"meeting:{meeting.pk}", event_type="mdt_meeting", actor=actor,
+                            facts={"case": str(case.public_id)}, now=now)
         Task.objects.bulk_create([
-            Task(key=f"meeting:{meeting.pk}|mdt_action|item{n + 1}", event=event, youth_id=case.youth_id,
-                 county_id=case.agency.county_id, protocol_id="mdt_action", protocol_version="mdt meeting",
-                 step_id=f"item{n + 1}", kind="mdt_action", title={"en": what, "es": what},
-                 instructions={"en": f"Action item from the MDT meeting of {held_on}.",
-                               "es": f"Tarea acordada en la reunión del equipo del {held_on}."},
-                 category=CATEGORY_OF_AGENCY_TYPE.get(owner.agency.agency_type, "case") if owner.agency else "case",
-                 agency_id=owner.agency_id or case.agency_id,
-                 agency_type=owner.agency.agency_type if owner.agency else "",
-                 role=owner.role, assignee=owner, created_at=now,
-                 due_at=dt.datetime.combine(due, dt.time(17, 0), tzinfo=county_time_zone()))
+            _person_task(case, event, protocol_id="mdt_action", step_id=f"item{n + 1}", kind="mdt_action",
+                         title={"en": what, "es": what},
+                         instructions={"en": f"Action item from the MDT meeting of {held_on}.",
+                                       "es": f"Tarea acordada en la reunión del equipo del {held_on}."},
+                         owner=owner, due_day=due, now=now)
             for n, (owner, what, due) in enumerate(owners)
-        ])
+        ], ignore_conflicts=True)
         audit_decision(ctx, decision, youth_id=case.youth_id, action="create", object_type="meeting",
                        object_id=str(meeting.pk), detail={"action_items": len(owners)})
     return meeting
@@ -723,8 +715,7 @@ def plan_relationship_end(*, actor: User, case_public_id: str, relationship_id: 
     a judge rotating). Returns the warning, and opens a task for the case's worker to plan
     the hand-over two weeks ahead (or at once when the change is sooner)."""
     from nowrongdoor.cases.models import KeyRelationship
-    from nowrongdoor.protocols.library import CATEGORY_OF_AGENCY_TYPE
-    from nowrongdoor.protocols.models import Task, TriggerEvent
+    from nowrongdoor.protocols.models import Task
 
     case = _own_case(actor, case_public_id)
     relationship = KeyRelationship.objects.filter(pk=relationship_id, case=case).first()
@@ -739,23 +730,16 @@ def plan_relationship_end(*, actor: User, case_public_id: str, relationship_id: 
     title = f"Plan the hand-over: the youth's {relationship.kind.replace('_', ' ')} changes on {ends_on}"
     with transaction.atomic():
         KeyRelationship.objects.filter(pk=relationship.pk).update(ends_on=ends_on)
-        event, _ = TriggerEvent.objects.get_or_create(
-            key=f"relationship:{relationship.pk}:{ends_on}", defaults={
-                "event_type": "relationship_change", "youth_id": case.youth_id, "agency_id": case.agency_id,
-                "actor": actor, "occurred_at": now, "recorded_at": now, "facts": {"kind": relationship.kind},
-                "evaluated_at": now})
-        Task.objects.get_or_create(key=f"{event.key}|continuity|handover", defaults={
-            "event": event, "youth_id": case.youth_id, "county_id": case.agency.county_id,
-            "protocol_id": "continuity", "protocol_version": "continuity", "step_id": "handover",
-            "kind": "continuity_handover",
-            "title": {"en": title, "es": f"Planificar el traspaso: cambia {relationship.kind} el {ends_on}"},
-            "instructions": {"en": "Introduce the new person while the youth still has the old one; tell the youth "
-                                   "early, in person.",
-                             "es": "Presente a la nueva persona mientras la anterior sigue; avise al o la joven "
-                                   "con tiempo y en persona."},
-            "category": CATEGORY_OF_AGENCY_TYPE.get(case.agency.agency_type, "case"), "agency_id": case.agency_id,
-            "agency_type": case.agency.agency_type, "role": owner.role, "assignee": owner, "created_at": now,
-            "due_at": dt.datetime.combine(due_day, dt.time(17, 0), tzinfo=county_time_zone())})
+        event = _case_event(case, key=f"relationship:{relationship.pk}:{ends_on}", event_type="relationship_change",
+                            actor=actor, facts={"kind": relationship.kind}, now=now)
+        Task.objects.bulk_create([_person_task(
+            case, event, protocol_id="continuity", step_id="handover", kind="continuity_handover",
+            title={"en": title, "es": f"Planificar el traspaso: cambia {relationship.kind} el {ends_on}"},
+            instructions={"en": "Introduce the new person while the youth still has the old one; tell the youth "
+                                "early, in person.",
+                          "es": "Presente a la nueva persona mientras la anterior sigue; avise al o la joven "
+                                "con tiempo y en persona."},
+            owner=owner, due_day=due_day, now=now)], ignore_conflicts=True)
         audit_decision(ctx, decision, youth_id=case.youth_id, action="plan_relationship_end",
                        object_type="relationship", object_id=str(relationship.pk), detail={"ends_on": str(ends_on)})
     return (f"This change would break the youth's relationship with their {relationship.kind.replace('_', ' ')} "
@@ -785,8 +769,7 @@ def add_hearing(*, actor: User, case_public_id: str, held_on: dt.date, court: st
     for the case's worker (before: transport, safety plan, support person, separate
     waiting area; after: debrief, safety check, counselling)."""
     from nowrongdoor.cases.models import Hearing
-    from nowrongdoor.protocols.library import CATEGORY_OF_AGENCY_TYPE
-    from nowrongdoor.protocols.models import Task, TriggerEvent
+    from nowrongdoor.protocols.models import Task
 
     errors: dict[str, list[str]] = {}
     court = _text(errors, "court", court)
@@ -801,26 +784,47 @@ def add_hearing(*, actor: User, case_public_id: str, held_on: dt.date, court: st
     owner = case.worker or actor
     ctx, decision = _write_context(actor, case.youth_id, case.agency_id, "create")
     now = clock.now()
-    zone = county_time_zone()
     with transaction.atomic():
         hearing = Hearing.objects.create(case=case, held_on=held_on, court=court[:200], note=note,
                                          recorded_by=actor)
-        event = TriggerEvent.objects.create(
-            key=f"hearing:{hearing.pk}", event_type="witness_hearing", youth_id=case.youth_id,
-            agency_id=case.agency_id, actor=actor, occurred_at=now, recorded_at=now,
-            facts={"held_on": str(held_on)}, evaluated_at=now)
+        event = _case_event(case, key=f"hearing:{hearing.pk}", event_type="witness_hearing", actor=actor,
+                            facts={"held_on": str(held_on)}, now=now)
         Task.objects.bulk_create([
-            Task(key=f"{event.key}|witness_protection|{step}", event=event, youth_id=case.youth_id,
-                 county_id=case.agency.county_id, protocol_id="witness_protection", protocol_version="witness@1",
-                 step_id=step, kind="witness_protection", title={"en": en, "es": es},
-                 instructions={"en": f"Hearing on {held_on} at {court[:100]}.",
-                               "es": f"Audiencia el {held_on} en {court[:100]}."},
-                 category=CATEGORY_OF_AGENCY_TYPE.get(case.agency.agency_type, "case"), agency_id=case.agency_id,
-                 agency_type=case.agency.agency_type, role=owner.role, assignee=owner, created_at=now,
-                 due_at=dt.datetime.combine(max(held_on + dt.timedelta(days=days), clock.today()),
-                                            dt.time(17, 0), tzinfo=zone))
+            _person_task(case, event, protocol_id="witness_protection", step_id=step, kind="witness_protection",
+                         title={"en": en, "es": es},
+                         instructions={"en": f"Hearing on {held_on} at {court[:100]}.",
+                                       "es": f"Audiencia el {held_on} en {court[:100]}."},
+                         owner=owner, due_day=max(held_on + dt.timedelta(days=days), clock.today()), now=now)
             for step, days, en, es in WITNESS_STEPS
-        ])
+        ], ignore_conflicts=True)
         audit_decision(ctx, decision, youth_id=case.youth_id, action="create", object_type="hearing",
                        object_id=str(hearing.pk))
     return hearing
+
+
+# -- tasks a case opens for a person (outside the protocol files) -------------------------------
+def _case_event(case: Case, *, key: str, event_type: str, actor: User, facts: dict[str, Any], now: dt.datetime
+                ) -> Any:
+    """The (already evaluated) trigger event that the case's own tasks hang on."""
+    from nowrongdoor.protocols.models import TriggerEvent
+
+    event, _ = TriggerEvent.objects.get_or_create(key=key, defaults={
+        "event_type": event_type, "youth_id": case.youth_id, "agency_id": case.agency_id, "actor": actor,
+        "occurred_at": now, "recorded_at": now, "facts": facts, "evaluated_at": now})
+    return event
+
+
+def _person_task(case: Case, event: Any, *, protocol_id: str, step_id: str, kind: str, title: dict[str, str],
+                 instructions: dict[str, str], owner: User, due_day: dt.date, now: dt.datetime) -> Any:
+    """A task for one person (an MDT action item, a hand-over, a witness-protection step),
+    due at 17:00 county time on ``due_day``, in the category of the owner's agency."""
+    from nowrongdoor.protocols.library import CATEGORY_OF_AGENCY_TYPE
+    from nowrongdoor.protocols.models import Task
+
+    agency = owner.agency or case.agency
+    return Task(key=f"{event.key}|{protocol_id}|{step_id}", event=event, youth_id=case.youth_id,
+                county_id=case.agency.county_id, protocol_id=protocol_id, protocol_version=protocol_id,
+                step_id=step_id, kind=kind, title=title, instructions=instructions,
+                category=CATEGORY_OF_AGENCY_TYPE.get(agency.agency_type, "case"), agency=agency,
+                agency_type=agency.agency_type, role=owner.role, assignee=owner, created_at=now,
+                due_at=dt.datetime.combine(due_day, dt.time(17, 0), tzinfo=county_time_zone()))

@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -23,16 +22,9 @@ from nowrongdoor.cases.content import STAGES, pathways, stages
 from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.directory.models import Agency, User
 from nowrongdoor.errors import ValidationFailed
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _lang() -> str:
-    return "es" if (get_language() or "en").startswith("es") else "en"
+from nowrongdoor.web.common import actor as _actor
+from nowrongdoor.web.common import form_version as _version
+from nowrongdoor.web.common import language as _lang
 
 
 def _date(raw: str, name: str) -> dt.date:
@@ -40,20 +32,6 @@ def _date(raw: str, name: str) -> dt.date:
         return dt.date.fromisoformat(raw)
     except ValueError:
         raise ValidationFailed({name: ["must be a date (YYYY-MM-DD)"]}) from None
-
-
-def _version_or_zero(request: HttpRequest) -> int:
-    raw = request.POST.get("version", "")
-    if not raw.isdigit():
-        raise ValidationFailed({"version": ["reload the page: the form is incomplete"]})
-    return int(raw)
-
-
-def _version(request: HttpRequest) -> int:
-    raw = request.POST.get("version", "")
-    if not raw.isdigit():
-        raise ValidationFailed({"version": ["reload the page: the form is incomplete"]})
-    return int(raw)
 
 
 @login_required
@@ -133,7 +111,7 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
                 actor=actor, case_public_id=pid, held_on=_date(post.get("held_on", ""), "held_on"),
                 court=post.get("court", ""), note=post.get("note", "")),
             "care_plan": lambda: services.save_plan(
-                actor=actor, case_public_id=pid, kind="care", expected_version=_version_or_zero(request),
+                actor=actor, case_public_id=pid, kind="care", expected_version=_version(request),
                 content={"goals": [{"goal": post.get(f"goal_{n}", "").strip(),
                                     "services": post.get(f"goal_{n}_services", "").strip(),
                                     "responsible": post.get(f"goal_{n}_responsible", "").strip(),
@@ -141,7 +119,7 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
                                        else {})}
                                    for n in range(1, 6) if post.get(f"goal_{n}", "").strip()]}),
             "safety_plan": lambda: services.save_plan(
-                actor=actor, case_public_id=pid, kind="safety", expected_version=_version_or_zero(request),
+                actor=actor, case_public_id=pid, kind="safety", expected_version=_version(request),
                 content={**{k: [line.strip() for line in post.get(k, "").splitlines() if line.strip()]
                             for k in services.SAFETY_LISTS},
                          **{k: post.get(k, "").strip() for k in services.SAFETY_TEXTS}}),

@@ -15,27 +15,17 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from nowrongdoor.directory.models import User
 from nowrongdoor.errors import ValidationFailed
 from nowrongdoor.screening import selectors, services
 from nowrongdoor.screening.engine import Instrument, Item
 from nowrongdoor.screening.instruments import for_agency_type, instruments
+from nowrongdoor.web.common import actor as _actor
+from nowrongdoor.web.common import language as _lang
 from nowrongdoor.youth.selectors import visible_youth
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _lang() -> str:
-    return "es" if (get_language() or "en").startswith("es") else "en"
 
 
 def _steps(instrument: Instrument, form: str) -> list[tuple[str, list[Item]]]:

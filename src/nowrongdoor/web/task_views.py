@@ -11,25 +11,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from nowrongdoor.dictionary import vocabulary
-from nowrongdoor.directory.models import User
 from nowrongdoor.errors import ValidationFailed
 from nowrongdoor.protocols import selectors, services
+from nowrongdoor.web.common import actor as _actor
+from nowrongdoor.web.common import form_version as _version
+from nowrongdoor.web.common import language as _lang
 from nowrongdoor.youth.services import writing_purpose
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _lang() -> str:
-    return "es" if (get_language() or "en").startswith("es") else "en"
 
 
 @login_required
@@ -62,10 +53,7 @@ def task_detail(request: HttpRequest, task_id: UUID) -> HttpResponse:
     values: dict[str, Any] = {}
     if request.method == "POST":
         action = request.POST.get("action", "")
-        raw_version = request.POST.get("version", "")
-        if not raw_version.isdigit():
-            raise ValidationFailed({"version": ["reload the page: the form is incomplete"]})
-        version = int(raw_version)
+        version = _version(request)
         try:
             if action == "complete":
                 values = {k.removeprefix("evidence_"): v for k, v in request.POST.items() if k.startswith("evidence_")}

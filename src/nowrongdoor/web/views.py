@@ -26,6 +26,7 @@ from nowrongdoor.errors import ValidationFailed
 from nowrongdoor.protocols import selectors as protocol_selectors
 from nowrongdoor.screening import selectors as screening_selectors
 from nowrongdoor.screening.instruments import for_agency_type
+from nowrongdoor.web.common import actor as _actor
 from nowrongdoor.youth import selectors, services
 
 
@@ -36,12 +37,6 @@ class LoginView(auth_views.LoginView):
 
 class LogoutView(auth_views.LogoutView):
     pass
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _purposes(actor: User) -> list[tuple[str, str]]:

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "nowrongdoor.screening",
     "nowrongdoor.protocols",
     "nowrongdoor.cases",
+    "nowrongdoor.placements",
     "nowrongdoor.synth",
     "nowrongdoor.web",
 ]

@@ -182,6 +182,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         ensure_provider_profiles()
         if seed_recent_activity():
             print("\nRecent synthetic events recorded: the response protocols opened tasks (see My work).")
+        from nowrongdoor.synth.placements import ensure_placement_resources, seed_placement_story
+
+        ensure_placement_resources(args.seed)
+        story = seed_placement_story()
+        if story:
+            print(f"\nPlacement story: a synthetic girl's foster family ({story['resource']}) holds her bed after "
+                  "an absence; sign in as cws.placement and open Placements.")
         if args.no_serve:
             return 0
         _serve(args.host, args.port, 1, 8)

@@ -24,7 +24,16 @@ from nowrongdoor.directory.models import User
 from nowrongdoor.errors import AccessDenied, NotFound
 from nowrongdoor.placements.facts import live_hold_filter, occupancy
 from nowrongdoor.placements.matching import distance_km, rules
-from nowrongdoor.placements.models import Absence, ExploitationArea, Hold, MatchRun, Placement, Resource, Zone
+from nowrongdoor.placements.models import (
+    Absence,
+    Caregiver,
+    ExploitationArea,
+    Hold,
+    MatchRun,
+    Placement,
+    Resource,
+    Zone,
+)
 from nowrongdoor.youth.models import SourceRecord
 from nowrongdoor.youth.selectors import context_for, is_uuid, visible_youth
 
@@ -102,6 +111,13 @@ def resource_directory(*, actor: User, county_id: int | None = None, resource_ty
             lgbtq_affirming=r.lgbtq_affirming, csec_trained=r.csec_trained, languages=list(r.languages),
             accepts_holds=r.accepts_holds, nearest_area_km=round(nearest, 1) if nearest is not None else None))
     return out
+
+
+def caregivers(*, actor: User) -> list[Caregiver]:
+    """Caregivers of active resources, for recording complicity (names only for those
+    who may see where youth live)."""
+    return list(Caregiver.objects.filter(active=True, resource__active=True).select_related("resource")
+                .order_by("resource__name", "name")) if sees_addresses(actor) else []
 
 
 def zones() -> list[Zone]:

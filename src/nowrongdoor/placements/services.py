@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F
+from django.utils.timezone import localdate
 
 from nowrongdoor import clock
 from nowrongdoor.access.decisions import AccessContext, Decision, audit_decision, authorize_write, context
@@ -177,8 +178,8 @@ def _start(actor: User, youth: Youth, record: SourceRecord, resource: Resource, 
         started_at=started_at, birth_date=birth_date_of(view, on), start_contact=contact, placed_by=actor)
     if hold_days is not None:
         Hold.objects.create(youth=youth, resource=resource, agency_id=actor.agency_id or 0, placement=placement,
-                            agreed_by=hold_agreed_by or "caregiver", starts_on=started_at.date(),
-                            expires_on=started_at.date() + dt.timedelta(days=hold_days), recorded_by=actor)
+                            agreed_by=hold_agreed_by or "caregiver", starts_on=localdate(started_at),
+                            expires_on=localdate(started_at) + dt.timedelta(days=hold_days), recorded_by=actor)
     return placement
 
 

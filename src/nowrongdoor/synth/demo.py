@@ -19,6 +19,7 @@ from nowrongdoor.directory.models import Agency, User
 DEMO_ACCOUNTS = [
     ("probation.screener", "screener", "probation", "Probation", "Probation intake screener"),
     ("cws.casemanager", "case_manager", "child_welfare", "Children and Family", "Child-welfare case manager"),
+    ("cws.placement", "placement_worker", "child_welfare", "Children and Family", "Placement worker (child welfare)"),
     ("cws.mdt", "mdt_coordinator", "child_welfare", "Children and Family", "MDT coordinator (child welfare)"),
     ("probation.supervisor", "supervisor", "probation", "Probation", "Probation supervisor"),
     ("probation.admin", "agency_admin", "probation", "Probation", "Agency administrator (probation)"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from nowrongdoor.web import case_views, screening_views, task_views, views
+from nowrongdoor.web import case_views, placement_views, screening_views, task_views, views
 
 app_name = "web"
 
@@ -19,6 +19,10 @@ urlpatterns = [
     path("cases/review/", case_views.case_review, name="case_review"),
     path("cases/<uuid:case_id>/", case_views.case_detail, name="case_detail"),
     path("youth/<uuid:youth_id>/cases/open/", case_views.open_case, name="open_case"),
+    path("placements/", placement_views.board, name="placements"),
+    path("placements/resources/", placement_views.resources, name="placement_resources"),
+    path("placements/searches/<uuid:run_id>/", placement_views.match_result, name="placement_match"),
+    path("youth/<uuid:youth_id>/placements/", placement_views.youth_placements, name="youth_placements"),
     path("work/", task_views.my_work, name="my_work"),
     path("work/agency/", task_views.agency_board, name="agency_board"),
     path("tasks/<uuid:task_id>/", task_views.task_detail, name="task_detail"),

@@ -1085,3 +1085,9 @@ def assign_worker(request: HttpRequest, case_id: uuid.UUID, payload: WorkerIn) -
     case_services.assign_worker(actor=actor, case_public_id=str(case_id), expected_version=payload.version,
                                 worker_username=payload.worker)
     return _case_out(actor, str(case_id))
+
+
+# The placement endpoints live beside their app; mounted last, as they use the helpers above.
+from nowrongdoor.placements.api import router as placements_router  # noqa: E402
+
+api.add_router("", placements_router)

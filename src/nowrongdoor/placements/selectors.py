@@ -79,7 +79,8 @@ class ResourceView:
     nearest_area_km: float | None
 
 
-def resource_directory(*, actor: User, county_id: int | None = None, resource_type: str = "") -> list[ResourceView]:
+def resource_directory(*, actor: User, county_id: int | None = None, resource_type: str = "",
+                       ids: set[int] | None = None) -> list[ResourceView]:
     """Active resources with their capacity figures: beds used by placed youth (absent
     included), beds kept by holds, and beds free. Addresses only for those who may see them."""
     _require_placement_role(actor)
@@ -89,11 +90,13 @@ def resource_directory(*, actor: User, county_id: int | None = None, resource_ty
         qs = qs.filter(county_id=county_id)
     if resource_type:
         qs = qs.filter(resource_type=resource_type)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
     resources = list(qs.order_by("name", "pk"))
-    ids = [r.pk for r in resources]
-    placed = Counter(Placement.objects.exclude(status=Placement.ENDED).filter(resource_id__in=ids)
+    pks = [r.pk for r in resources]
+    placed = Counter(Placement.objects.exclude(status=Placement.ENDED).filter(resource_id__in=pks)
                      .values_list("resource_id", flat=True))
-    beds = occupancy(on, resource_ids=ids)
+    beds = occupancy(on, resource_ids=pks)
     areas = list(ExploitationArea.objects.filter(active=True).values_list("latitude", "longitude", "radius_km"))
     addresses = sees_addresses(actor)
     v = vocabulary()
@@ -170,8 +173,10 @@ def _detail(detail: dict[str, Any]) -> str:
                      for k, v in detail.items())
 
 
-def get_match(*, actor: User, public_id: str, lang: str = "en") -> MatchView:
-    """A search of the actor's agency, with every candidate's reasons in words."""
+def get_match(*, actor: User, public_id: str, lang: str = "en", ranked_limit: int | None = SHOWN_RANKED,
+              excluded_limit: int | None = SHOWN_EXCLUDED) -> MatchView:
+    """A search of the actor's agency, with the candidates' reasons in words (the first
+    ``ranked_limit`` ranked and ``excluded_limit`` excluded; None: all)."""
     run = MatchRun.objects.select_related("youth", "requested_by").filter(
         public_id=public_id, agency_id=actor.agency_id or 0).first() if is_uuid(public_id) else None
     if run is None:
@@ -187,10 +192,10 @@ def get_match(*, actor: User, public_id: str, lang: str = "en") -> MatchView:
     def words(code: str, detail: dict[str, Any]) -> str:
         return r.label(code, lang) + (f" ({_detail(detail)})" if detail else "")
 
-    shown_ranked = run.ranked[:SHOWN_RANKED]
-    shown_excluded = run.excluded[:SHOWN_EXCLUDED]
+    shown_ranked = run.ranked[:ranked_limit]
+    shown_excluded = run.excluded[:excluded_limit]
     ids = {row[0] for row in shown_ranked} | {row[0] for row in shown_excluded}
-    directory = {v.public_id: v for v in resource_directory(actor=actor)} if ids else {}
+    directory = {v.public_id: v for v in resource_directory(actor=actor, ids=ids)} if ids else {}
     by_pk = {pk: str(pid) for pk, pid in Resource.objects.filter(pk__in=ids).values_list("pk", "public_id")}
     v = vocabulary()
     extra = {pk: (name, rtype, county) for pk, name, rtype, county in Resource.objects.filter(pk__in=ids)
@@ -207,7 +212,7 @@ def get_match(*, actor: User, public_id: str, lang: str = "en") -> MatchView:
         needs=run.needs, facts=run.facts, options=options, refusals=refusals,
         refusals_by_rule=[(r.label(code, lang), n) for code, n in by_rule.most_common()],
         ranked_count=len(run.ranked), excluded_count=len(run.excluded),
-        more_excluded=max(0, len(run.excluded) - SHOWN_EXCLUDED))
+        more_excluded=len(run.excluded) - len(shown_excluded))
 
 
 # -- a youth's placements ----------------------------------------------------------------------

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
@@ -92,12 +92,41 @@ class Rules:
     hold_default_days: int
     hold_max_days: int
 
+    # The numbers the rules read for every candidate, looked up once per rules file.
+    @cached_property
+    def young_child_max_age(self) -> int:
+        return int(self.hard["young_child_with_exploited_youth"]["young_child_max_age"])
+
+    @cached_property
+    def min_age_gap(self) -> int:
+        return int(self.hard["young_child_with_exploited_youth"]["min_age_gap_years"])
+
+    @cached_property
+    def mirror_rule(self) -> bool:
+        return bool(self.hard["exploited_youth_with_young_children"]["enabled"])
+
+    @cached_property
+    def near_area_types(self) -> frozenset[str]:
+        return frozenset(self.hard["group_home_near_exploitation_area"]["resource_types"])
+
+    @cached_property
+    def near_area_km(self) -> float:
+        return float(self.hard["group_home_near_exploitation_area"]["distance_km"])
+
+    @cached_property
+    def weights(self) -> dict[str, int]:
+        return {code: int(spec["points"]) for code, spec in self.soft.items()}
+
+    @cached_property
+    def specialised_types(self) -> frozenset[str]:
+        return frozenset(self.soft["specialised_for_victims"].get("resource_types", []))
+
     def label(self, code: str, lang: str = "en") -> str:
         spec = self.hard.get(code) or self.soft.get(code)
         return spec["label"][lang] if spec else code
 
     def points(self, code: str) -> int:
-        return int(self.soft[code]["points"])
+        return self.weights[code]
 
 
 def parse_rules(document: dict[str, Any]) -> Rules:
@@ -160,7 +189,7 @@ class YouthFacts:
     types: frozenset[str] = frozenset()  # empty: every type
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Occupant:
     """Another youth living at (or holding a bed at) the resource: only age and whether
     they are currently being exploited, never who they are."""
@@ -169,8 +198,8 @@ class Occupant:
     exploited: bool
 
 
-@dataclass(frozen=True)
-class Candidate:
+@dataclass(slots=True)
+class Candidate:  # not frozen: thousands are built per search, and frozen init costs 3x
     id: int
     resource_type: str
     county_id: int
@@ -228,26 +257,26 @@ def exclusions(youth: YouthFacts, c: Candidate, r: Rules) -> list[tuple[str, dic
         out.append(("not_requested_type", {"type": c.resource_type}))
     if c.id in youth.complicit_resources:
         out.append(("complicit_caregiver", {}))
-    young = r.hard["young_child_with_exploited_youth"]
-    max_young, gap = young["young_child_max_age"], young["min_age_gap_years"]
-    if youth.age is not None:
-        if youth.age <= max_young and any(o.exploited and o.age is not None and o.age - youth.age >= gap
-                                          for o in c.occupants):
-            out.append(("young_child_with_exploited_youth", {"age_gap_at_least": gap}))
-        if (r.hard["exploited_youth_with_young_children"]["enabled"] and youth.currently_exploited
-                and any(o.age is not None and o.age <= max_young and youth.age - o.age >= gap for o in c.occupants)):
-            out.append(("exploited_youth_with_young_children", {"age_gap_at_least": gap}))
-        if not c.min_age <= youth.age <= c.max_age:
+    age = youth.age
+    if age is not None:
+        if c.occupants:
+            gap, max_young = r.min_age_gap, r.young_child_max_age
+            if age <= max_young and any(o.exploited and o.age is not None and o.age - age >= gap
+                                        for o in c.occupants):
+                out.append(("young_child_with_exploited_youth", {"age_gap_at_least": gap}))
+            if r.mirror_rule and youth.currently_exploited and any(
+                    o.age is not None and o.age <= max_young and age - o.age >= gap for o in c.occupants):
+                out.append(("exploited_youth_with_young_children", {"age_gap_at_least": gap}))
+        if not c.min_age <= age <= c.max_age:
             out.append(("age_served", {"serves": f"{c.min_age}-{c.max_age}"}))
-    near = r.hard["group_home_near_exploitation_area"]
-    if c.resource_type in near["resource_types"] and c.latitude is not None and c.longitude is not None:
+    if youth.areas and c.resource_type in r.near_area_types and c.latitude is not None and c.longitude is not None:
         for area in youth.areas:
             km = max(0.0, distance_km(c.latitude, c.longitude, area.latitude, area.longitude) - area.radius_km)
-            if km < near["distance_km"]:
+            if km == 0.0 or km < r.near_area_km:  # inside the area itself, whatever the limit
                 out.append(("group_home_near_exploitation_area",
-                            {"area": area.name, "km": round(km, 1), "limit_km": near["distance_km"]}))
+                            {"area": area.name, "km": round(km, 1), "limit_km": r.near_area_km}))
                 break
-    if c.free <= 0:
+    if c.capacity - c.taken <= 0:
         out.append(("capacity", {"capacity": c.capacity, "taken": c.taken}))
     if c.genders and youth.gender and youth.gender not in c.genders:
         out.append(("gender_served", {"serves": sorted(c.genders)}))
@@ -256,29 +285,30 @@ def exclusions(youth: YouthFacts, c: Candidate, r: Rules) -> list[tuple[str, dic
 
 def score(youth: YouthFacts, c: Candidate, r: Rules) -> tuple[int, tuple[tuple[str, int, dict[str, Any]], ...]]:
     """The candidate's points for this youth and the reasons that earned them."""
-    earned: list[tuple[str, dict[str, Any]]] = []
+    w = r.weights
+    earned: list[tuple[str, int, dict[str, Any]]] = []
     if c.id in youth.held_resources:
-        earned.append(("holds_bed", {}))
+        earned.append(("holds_bed", w["holds_bed"], {}))
     if c.id in youth.previous_resources:
-        earned.append(("previous_caregiver", {}))
+        earned.append(("previous_caregiver", w["previous_caregiver"], {}))
     if c.csec_trained:
-        earned.append(("csec_trained", {}))
-    if youth.identified_victim and c.resource_type in r.soft["specialised_for_victims"].get("resource_types", []):
-        earned.append(("specialised_for_victims", {}))
+        earned.append(("csec_trained", w["csec_trained"], {}))
+    if youth.identified_victim and c.resource_type in r.specialised_types:
+        earned.append(("specialised_for_victims", w["specialised_for_victims"], {}))
     if youth.county_id is not None and c.county_id == youth.county_id:
-        earned.append(("same_county", {}))
+        earned.append(("same_county", w["same_county"], {}))
     if youth.lgbtq and c.lgbtq_affirming:
-        earned.append(("lgbtq_affirming", {}))
+        earned.append(("lgbtq_affirming", w["lgbtq_affirming"], {}))
     if youth.school_zone is not None and c.zone_id == youth.school_zone:
-        earned.append(("school_zone", {}))
+        earned.append(("school_zone", w["school_zone"], {}))
     if youth.therapist_zone is not None and c.zone_id == youth.therapist_zone:
-        earned.append(("therapist_zone", {}))
+        earned.append(("therapist_zone", w["therapist_zone"], {}))
     if youth.language and youth.language in c.languages:
-        earned.append(("language", {"language": youth.language}))
+        earned.append(("language", w["language"], {"language": youth.language}))
     if c.accepts_holds:
-        earned.append(("accepts_holds", {}))
-    reasons = tuple((code, r.points(code), detail) for code, detail in earned if r.points(code))
-    return sum(p for _, p, _ in reasons), reasons
+        earned.append(("accepts_holds", w["accepts_holds"], {}))
+    reasons = tuple(reason for reason in earned if reason[1])
+    return sum(points for _, points, _ in reasons), reasons
 
 
 def match(youth: YouthFacts, candidates: list[Candidate], r: Rules) -> MatchResult:

@@ -89,6 +89,7 @@ class Resource(models.Model):
     languages = models.JSONField(default=list, blank=True, help_text="Codes of code list language")
     accepts_holds = models.BooleanField(default=False, help_text="Agrees to no-reject-no-eject holds")
     active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:

@@ -40,6 +40,9 @@ from nowrongdoor.youth.selectors import context_for, is_uuid, visible_youth
 PURPOSE = "case_coordination"
 SHOWN_EXCLUDED = 200
 SHOWN_RANKED = 100
+# The youth's facts a search shows back. Exploitation status (category ``case``, perhaps
+# another agency's) is used by the rules but not shown: the searcher may not read it.
+SHOWN_FACTS = {"age", "gender", "lgbtq", "language", "county_id"}
 
 
 def sees_addresses(actor: User) -> bool:
@@ -180,6 +183,8 @@ def get_match(*, actor: User, public_id: str, lang: str = "en", ranked_limit: in
     run = MatchRun.objects.select_related("youth", "requested_by").filter(
         public_id=public_id, agency_id=actor.agency_id or 0).first() if is_uuid(public_id) else None
     if run is None:
+        record_event(actor=actor, action="read", allowed=False, purpose=PURPOSE, object_type="match_run",
+                     object_id=str(public_id)[:64], reason="no such placement search in your agency")
         raise NotFound("no such placement search in your agency")
     ctx = context_for(actor, PURPOSE)
     decision = ctx.decide(youth_id=run.youth_id, category="placement", owner_agency_id=run.agency_id)
@@ -200,8 +205,10 @@ def get_match(*, actor: User, public_id: str, lang: str = "en", ranked_limit: in
     v = vocabulary()
     extra = {pk: (name, rtype, county) for pk, name, rtype, county in Resource.objects.filter(pk__in=ids)
              .values_list("pk", "name", "resource_type", "county__name")}
+    weights = run.facts.get("weights", {})
+    soft_detail = {"language": {"language": run.facts.get("language", "")}}
     options = [Option(directory.get(by_pk[rid]), by_pk[rid], score, free,
-                      [f"+{points} {words(code, detail)}" for code, points, detail in reasons])
+                      [f"+{weights.get(code, 0)} {words(code, soft_detail.get(code, {}))}" for code in reasons])
                for rid, score, free, reasons in shown_ranked]
     refusals = [Refusal(by_pk[rid], extra[rid][0], v.label("placement_type", extra[rid][1]), extra[rid][2],
                         [words(code, detail) for code, detail in broken]) for rid, broken in shown_excluded]
@@ -209,7 +216,8 @@ def get_match(*, actor: User, public_id: str, lang: str = "en", ranked_limit: in
     return MatchView(
         public_id=str(run.public_id), youth_public_id=str(run.youth.public_id), requested_at=run.requested_at,
         requested_by=run.requested_by.get_full_name() or run.requested_by.username, rules_version=run.rules_version,
-        needs=run.needs, facts=run.facts, options=options, refusals=refusals,
+        needs=run.needs, facts={k: v for k, v in run.facts.items() if k in SHOWN_FACTS}, options=options,
+        refusals=refusals,
         refusals_by_rule=[(r.label(code, lang), n) for code, n in by_rule.most_common()],
         ranked_count=len(run.ranked), excluded_count=len(run.excluded),
         more_excluded=len(run.excluded) - len(shown_excluded))
@@ -308,10 +316,12 @@ def youth_placements(*, actor: User, youth_public_id: str, purpose: str = PURPOS
         absences.setdefault(a.placement_id, []).append(
             AbsenceView(str(a.public_id), a.started_at, a.returned_at, a.whereabouts, a.version))
     seen, withheld, addressed = [], 0, []
+    refused: dict[int, Any] = {}
     for p in rows:
         decision = ctx.decide(youth_id=youth.pk, category="placement", owner_agency_id=p.agency_id)
         if not decision.allowed:
             withheld += 1
+            refused[p.agency_id] = decision
             continue
         address = ctx.decide(youth_id=youth.pk, category="placement_address", owner_agency_id=p.agency_id).allowed
         if address:
@@ -325,8 +335,10 @@ def youth_placements(*, actor: User, youth_public_id: str, purpose: str = PURPOS
             absences=absences.get(p.pk, []), version=p.version, own=p.agency_id == actor.agency_id))
     holds = []
     for h in Hold.objects.filter(youth=youth).select_related("resource").order_by("-starts_on", "-pk"):
-        if not ctx.decide(youth_id=youth.pk, category="placement", owner_agency_id=h.agency_id).allowed:
+        decision = ctx.decide(youth_id=youth.pk, category="placement", owner_agency_id=h.agency_id)
+        if not decision.allowed:
             withheld += 1
+            refused[h.agency_id] = decision
             continue
         address = ctx.decide(youth_id=youth.pk, category="placement_address", owner_agency_id=h.agency_id).allowed
         holds.append(HoldView(
@@ -338,6 +350,9 @@ def youth_placements(*, actor: User, youth_public_id: str, purpose: str = PURPOS
     record_event(actor=actor, action="read", youth_id=youth.pk, purpose=purpose, category="placement",
                  object_type="placement", detail={"ids": [p.public_id for p in seen], "withheld": withheld,
                                                   "addresses": len(addressed)})
+    for decision in refused.values():  # one refusal per agency whose records were withheld
+        audit_decision(ctx, decision, youth_id=youth.pk, action="read", object_type="placement",
+                       detail={"withheld": True})
     days = sum(((p.ended_at or now) - p.started_at).days for p in seen)
     return PlacementHistory(youth_public_id=str(youth.public_id), placements=seen, holds=holds, withheld=withheld,
                             moves=max(0, len(seen) - 1), days_in_care=days)

@@ -13,13 +13,15 @@ protocol, a return starts the debrief and re-screening.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 from django.db import transaction
 from django.db.models import F
 from django.utils.timezone import localdate
 
 from nowrongdoor import clock
+from nowrongdoor.access.audit import record_event
 from nowrongdoor.access.decisions import AccessContext, Decision, audit_decision, authorize_write, context
 from nowrongdoor.cases.models import Case
 from nowrongdoor.concurrency import update_if_current
@@ -53,6 +55,19 @@ def _authorize(actor: User, youth_id: int, owner_agency_id: int, action: str) ->
     ctx = context(actor, PURPOSE)
     return ctx, authorize_write(ctx, youth_id=youth_id, category=CATEGORY, owner_agency_id=owner_agency_id,
                                 action=action)
+
+
+def _address_check(ctx: AccessContext, youth_id: int) -> Callable[[int], bool]:
+    def sees(owner_agency_id: int) -> bool:
+        return ctx.decide(youth_id=youth_id, category="placement_address", owner_agency_id=owner_agency_id).allowed
+    return sees
+
+
+def _not_found(actor: User, object_type: str, public_id: str, reason: str) -> NoReturn:
+    """Refuse, audited, an object the actor's agency does not hold (or that does not exist)."""
+    record_event(actor=actor, action="write", allowed=False, purpose=PURPOSE, object_type=object_type,
+                 object_id=str(public_id)[:64], reason=reason)
+    raise NotFound(reason)
 
 
 def _text(errors: dict[str, list[str]], name: str, value: str, *, required: bool = False) -> str:
@@ -116,11 +131,12 @@ def search(*, actor: User, youth_public_id: str, needs: dict[str, Any]) -> Match
     """Match the youth against every active resource and keep the result: every
     candidate ranked with its reasons or excluded with the rules it breaks."""
     clean = clean_needs(needs)
-    youth = visible_youth(actor=actor, public_id=youth_public_id, purpose=PURPOSE)
+    view = get_youth(actor=actor, public_id=youth_public_id, purpose=PURPOSE, with_contacts=False)
+    youth = Youth.objects.get(public_id=view.public_id)
     ctx, decision = _authorize(actor, youth.pk, actor.agency_id or 0, "placement_search")
-    view = get_youth(actor=actor, public_id=youth_public_id, purpose=PURPOSE)
     on = clock.today()
-    facts = youth_facts(youth.pk, view, clean, on, default_county_id=actor.agency.county_id if actor.agency else None)
+    facts = youth_facts(youth.pk, view, clean, on, default_county_id=actor.agency.county_id if actor.agency else None,
+                        sees_address=_address_check(ctx, youth.pk))
     r = rules()
     result = match(facts, candidates(youth.pk, on, r), r)
     with transaction.atomic():
@@ -129,8 +145,11 @@ def search(*, actor: User, youth_public_id: str, needs: dict[str, Any]) -> Match
             rules_version=r.version, needs=clean,
             facts={"age": facts.age, "gender": facts.gender, "lgbtq": facts.lgbtq, "language": facts.language,
                    "county_id": facts.county_id, "currently_exploited": facts.currently_exploited,
-                   "identified_victim": facts.identified_victim, "areas": [a.id for a in facts.areas]},
-            ranked=[[x.resource_id, x.score, x.free, [list(reason) for reason in x.reasons]] for x in result.ranked],
+                   "identified_victim": facts.identified_victim, "areas": [a.id for a in facts.areas],
+                   "weights": r.weights},
+            # Ranked reasons as codes: their points are the run's ``weights``; the only detail
+            # a soft score has (the language) is in ``facts``. Keeps a 5,000-resource run small.
+            ranked=[[x.resource_id, x.score, x.free, [code for code, _, _ in x.reasons]] for x in result.ranked],
             excluded=[[x.resource_id, [list(rule) for rule in x.rules]] for x in result.excluded])
         audit_decision(ctx, decision, youth_id=youth.pk, action="placement_search", object_type="match_run",
                        object_id=str(run.public_id),
@@ -163,10 +182,11 @@ def _start(actor: User, youth: Youth, record: SourceRecord, resource: Resource, 
     """Inside the caller's transaction: lock the resource, check every hard rule again
     on the facts as they are now, and place."""
     Resource.objects.select_for_update().filter(pk=resource.pk).first()  # serialise the last bed
-    view = get_youth(actor=actor, public_id=str(youth.public_id), purpose=PURPOSE)
+    view = get_youth(actor=actor, public_id=str(youth.public_id), purpose=PURPOSE, with_contacts=False)
     on = clock.today()
     r = rules()
-    facts = youth_facts(youth.pk, view, {}, on, default_county_id=actor.agency.county_id if actor.agency else None)
+    facts = youth_facts(youth.pk, view, {}, on, default_county_id=actor.agency.county_id if actor.agency else None,
+                        sees_address=_address_check(context(actor, PURPOSE), youth.pk))
     (candidate,) = candidates(youth.pk, on, r, resource_ids=[resource.pk])
     broken = exclusions(facts, candidate, r)
     if broken:
@@ -238,7 +258,7 @@ def _own_placement(actor: User, public_id: str) -> Placement:
     placement = Placement.objects.select_related("youth", "resource").filter(
         public_id=public_id, agency_id=actor.agency_id or 0).first() if is_uuid(public_id) else None
     if placement is None:
-        raise NotFound("no such placement made by your agency")
+        _not_found(actor, "placement", public_id, "no such placement made by your agency")
     return placement
 
 
@@ -347,7 +367,7 @@ def record_return(*, actor: User, absence_public_id: str, expected_version: int,
     absence = Absence.objects.select_related("placement", "placement__youth").filter(
         public_id=absence_public_id, agency_id=actor.agency_id or 0).first() if is_uuid(absence_public_id) else None
     if absence is None:
-        raise NotFound("no such absence recorded by your agency")
+        _not_found(actor, "absence", absence_public_id, "no such absence recorded by your agency")
     if absence.returned_at is not None:
         raise Immutable("the return is already recorded")
     errors: dict[str, list[str]] = {}
@@ -408,7 +428,7 @@ def _own_hold(actor: User, public_id: str) -> Hold:
     hold = Hold.objects.filter(public_id=public_id, agency_id=actor.agency_id or 0).first() \
         if is_uuid(public_id) else None
     if hold is None:
-        raise NotFound("no such hold of your agency")
+        _not_found(actor, "hold", public_id, "no such hold of your agency")
     if hold.released_on is not None:
         raise Immutable("the hold was released")
     return hold

@@ -163,8 +163,10 @@ def search_youth(
     return sorted(summaries.values(), key=lambda s: (s.display_name.split()[-1:], s.display_name))
 
 
-def get_youth(*, actor: User, public_id: str, purpose: str) -> YouthView:
-    """One youth with every record and contact the actor may see for ``purpose``.
+def get_youth(*, actor: User, public_id: str, purpose: str, with_contacts: bool = True) -> YouthView:
+    """One youth with every record and contact the actor may see for ``purpose``
+    (``with_contacts=False``: the identity records only, for services that need the
+    youth's age, sex and language but none of their history).
 
     Unknown youth and youth the actor may not see look the same (``NotFound``), so the
     answer never confirms a child exists. Withheld contacts are counted, not described.
@@ -219,6 +221,10 @@ def get_youth(*, actor: User, public_id: str, purpose: str) -> YouthView:
         hidden = [(r.agency_id, "identity", r.pk) for r in records if r.pk not in visible_ids]
         _audit_groups(ctx, decide, youth.pk, "source_record", hidden, allowed=False)
 
+    if not with_contacts:
+        return YouthView(public_id=str(youth.public_id), purpose=purpose, identities=identities, contacts=[],
+                         withheld_contacts=0, withheld_records=len(records) - len(visible),
+                         bases=sorted({d.basis for d in decisions.values() if d.allowed}))
     categories = vocabulary().purpose_categories(purpose)
     contact_q = ctx.readable(categories)
     contacts = list(Contact.objects.filter(contact_q, youth=youth).select_related("agency"))

@@ -210,3 +210,17 @@ def test_bad_needs_name_the_field(pw: PlacementWorld) -> None:
         services.search(actor=pw.worker, youth_public_id=pw.youth,
                         needs={"types": ["castle"], "language": "xx", "school_zone": "999999"})
     assert set(failed.value.errors) == {"types", "language", "school_zone"}
+
+
+def test_the_case_shows_where_the_youth_lives_and_the_hold_joins_its_timeline(pw: PlacementWorld) -> None:
+    from nowrongdoor.cases import selectors as case_selectors
+
+    with clock.frozen(T0):
+        case = case_services.open_case(actor=pw.worker, youth_public_id=pw.youth,
+                                       reason="Recovered tonight (synthetic).")
+    placement = place(pw, "family", hold_days=30, hold_agreed_by="Foster mother (synthetic)")
+    assert placement.case == case  # the agency's open case is linked without being named
+    with clock.frozen(T0 + dt.timedelta(hours=1)):
+        view = case_selectors.get_case(actor=pw.worker, public_id=str(case.public_id))
+    assert view.placements.current.resource_name == "Rivera Family"
+    assert [item.kind for item in view.timeline].count("hold") == 1

@@ -79,6 +79,7 @@ class CaseView:
     referrals: list[dict[str, Any]] = field(default_factory=list)
     relationships: list[dict[str, Any]] = field(default_factory=list)
     hearings: list[dict[str, Any]] = field(default_factory=list)
+    placements: Any = None  # placements.selectors.PlacementHistory: where the youth lives, moves, holds
 
 
 def _individual(actor: User, purpose: str) -> AccessContext:
@@ -159,6 +160,13 @@ def get_case(*, actor: User, public_id: str, purpose: str = "case_coordination")
     for tr in transfers:
         timeline.append(TimelineItem(dt.datetime.combine(tr.on, midnight), "transfer", tr.to_agency.name,
                                      tr.from_agency.name, tr.reason[:200]))
+    from nowrongdoor.placements.selectors import youth_placements
+
+    placements = youth_placements(actor=actor, youth_public_id=youth_public_id, purpose=purpose)
+    for hold in placements.holds:  # placements and absences are in the timeline as contacts already
+        timeline.append(TimelineItem(dt.datetime.combine(hold.starts_on, midnight), "hold",
+                                     f"No reject, no eject: {hold.resource_name or hold.type_label}", "",
+                                     f"until {hold.expires_on:%Y-%m-%d}"))
     timeline.sort(key=lambda i: i.on, reverse=True)
     return CaseView(
         public_id=str(case.public_id), youth_id=youth_public_id, youth_name=youth.display_name,
@@ -184,6 +192,7 @@ def get_case(*, actor: User, public_id: str, purpose: str = "case_coordination")
         relationships=[{"id": r.pk, "kind": r.kind, "person": r.person, "since": r.since, "ends_on": r.ends_on}
                        for r in KeyRelationship.objects.filter(case=case).order_by("since", "pk")],
         hearings=[{"held_on": h.held_on, "court": h.court} for h in Hearing.objects.filter(case=case)],
+        placements=placements,
     )
 
 

@@ -22,10 +22,12 @@ def main() -> None:
     youth = os.environ.get("NWD_BENCH_YOUTH", "100000")
     run("synth_generation.py", "--youth", youth)
     run("youth_search.py", "--youth", youth)
+    run("placement_match.py")
     pg = os.environ.get("DATABASE_URL", "")
     if pg.startswith(("postgres://", "postgresql://")):
         run("synth_generation.py", "--youth", youth, "--database-url", pg)
         run("youth_search.py", "--youth", youth, "--database-url", pg)
+        run("placement_match.py", "--database-url", pg)
     else:
         print("\nPostgreSQL figures skipped: set DATABASE_URL=postgres://... (a database the benchmark may flush)")
 

@@ -55,7 +55,7 @@ def list_resources(request: HttpRequest, type: Code = "", county_id: int | None 
 class SearchIn(Schema):
     types: list[Code] = []
     language: Code = ""
-    lgbtq: bool = False
+    lgbtq_affirming: bool = Field(False, description="LGBTQ-affirming care matters to this youth")
     school_zone: int | None = None
     therapist_zone: int | None = None
 
@@ -103,7 +103,8 @@ def _match_out(request: HttpRequest, public_id: str) -> dict[str, Any]:
 def search(request: HttpRequest, youth_id: uuid.UUID, payload: SearchIn) -> Status[dict[str, Any]]:
     """Match the youth against every active resource: every candidate ranked with the
     points that earned its place, or excluded with the safety rules it breaks."""
-    run = services.search(actor=_actor(request), youth_public_id=str(youth_id), needs=payload.model_dump())
+    needs = {**payload.model_dump(exclude={"lgbtq_affirming"}), "lgbtq": payload.lgbtq_affirming}
+    run = services.search(actor=_actor(request), youth_public_id=str(youth_id), needs=needs)
     return Status(201, _match_out(request, str(run.public_id)))
 
 
@@ -355,7 +356,7 @@ def record_complicity(request: HttpRequest, youth_id: uuid.UUID, payload: Compli
 
 @router.post("/youth/{youth_id}/exploitation-areas", response={201: dict[str, Any], **ERRORS})
 def record_area(request: HttpRequest, youth_id: uuid.UUID, payload: AreaIn) -> Status[dict[str, Any]]:
-    """Record an area of the county's list where the youth was exploited."""
+    """Record an area of the county's list as a place of this youth's exploitation."""
     row = services.record_exploitation_area(actor=_actor(request), youth_public_id=str(youth_id),
                                             area_id=payload.area_id)
     return Status(201, {"id": row.pk})

@@ -67,10 +67,11 @@ SCHEMA: dict[str, Any] = {
         },
         "soft_scores": {
             "type": "object", "required": SOFT_SCORES, "additionalProperties": False,
-            "patternProperties": {"^[a-z_]+$": {
+            "properties": {code: {
                 "type": "object", "required": ["label", "points"], "additionalProperties": False,
                 "properties": {"label": _LABEL, "points": {"type": "integer", "minimum": 0, "maximum": 1000},
-                               "resource_types": {"type": "array", "items": {"type": "string"}}}}},
+                               **({"resource_types": {"type": "array", "items": {"type": "string"}}}
+                                  if code == "specialised_for_victims" else {})}} for code in SOFT_SCORES},
         },
         "holds": {"type": "object", "required": ["default_days", "max_days"], "additionalProperties": False,
                   "properties": {"default_days": {"type": "integer", "minimum": 1, "maximum": 730},

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
-from pydantic import field_validator
+from pydantic import AfterValidator
 
 from nowrongdoor.api import ERRORS, Clean, Code, Problem, _actor, _aware
 from nowrongdoor.placements import selectors, services
@@ -18,6 +18,7 @@ router: Router = Router(tags=["placements"])
 Text = Annotated[str, Field(max_length=500), Clean]
 Version = Annotated[int, Field(ge=1)]
 Days = Annotated[int, Field(ge=1, le=730)]
+Moment = Annotated[dt.datetime, AfterValidator(_aware)]  # with a time zone offset, or 422
 
 
 class ResourceOut(Schema):
@@ -176,16 +177,11 @@ def youth_placements(request: HttpRequest, youth_id: uuid.UUID, purpose: Code = 
 class PlaceIn(Schema):
     youth_id: uuid.UUID
     resource_id: uuid.UUID
-    started_at: dt.datetime
+    started_at: Moment
     search_id: uuid.UUID | None = None
     case_id: uuid.UUID | None = None
     hold_days: Days | None = None
     hold_agreed_by: Annotated[str, Field(max_length=150), Clean] = ""
-
-    @field_validator("started_at")
-    @classmethod
-    def _tz(cls, value: dt.datetime) -> dt.datetime:
-        return _aware(value)
 
 
 @router.post("/placements", response={201: HistoryOut, **ERRORS})
@@ -202,16 +198,11 @@ def place(request: HttpRequest, payload: PlaceIn) -> Status[dict[str, Any]]:
 class MoveIn(Schema):
     version: Version
     resource_id: uuid.UUID
-    moved_at: dt.datetime
+    moved_at: Moment
     search_id: uuid.UUID | None = None
     note: Text = ""
     hold_days: Days | None = None
     hold_agreed_by: Annotated[str, Field(max_length=150), Clean] = ""
-
-    @field_validator("moved_at")
-    @classmethod
-    def _tz(cls, value: dt.datetime) -> dt.datetime:
-        return _aware(value)
 
 
 @router.post("/placements/{placement_id}/move", response={200: HistoryOut, 409: Problem, **ERRORS})
@@ -226,14 +217,9 @@ def move(request: HttpRequest, placement_id: uuid.UUID, payload: MoveIn) -> dict
 
 class EndIn(Schema):
     version: Version
-    ended_at: dt.datetime
+    ended_at: Moment
     reason: Code
     note: Text = ""
-
-    @field_validator("ended_at")
-    @classmethod
-    def _tz(cls, value: dt.datetime) -> dt.datetime:
-        return _aware(value)
 
 
 @router.post("/placements/{placement_id}/end", response={200: HistoryOut, 409: Problem, **ERRORS})
@@ -247,13 +233,8 @@ def end(request: HttpRequest, placement_id: uuid.UUID, payload: EndIn) -> dict[s
 
 class AbsenceIn(Schema):
     version: Version
-    started_at: dt.datetime
+    started_at: Moment
     note: Text = ""
-
-    @field_validator("started_at")
-    @classmethod
-    def _tz(cls, value: dt.datetime) -> dt.datetime:
-        return _aware(value)
 
 
 @router.post("/placements/{placement_id}/absences", response={201: AbsenceOut, 409: Problem, **ERRORS})
@@ -267,14 +248,9 @@ def record_absence(request: HttpRequest, placement_id: uuid.UUID, payload: Absen
 
 class ReturnIn(Schema):
     version: Version
-    returned_at: dt.datetime
+    returned_at: Moment
     whereabouts: Text = ""
     back_in_placement: bool = True
-
-    @field_validator("returned_at")
-    @classmethod
-    def _tz(cls, value: dt.datetime) -> dt.datetime:
-        return _aware(value)
 
 
 @router.post("/absences/{absence_id}/return", response={200: AbsenceOut, 409: Problem, **ERRORS})

@@ -117,6 +117,7 @@ def seed_placement_story(username: str = "cws.placement") -> dict[str, Any] | No
     from nowrongdoor.directory.models import User
     from nowrongdoor.placements import services
     from nowrongdoor.placements.models import Placement
+    from nowrongdoor.protocols.services import tick
     from nowrongdoor.youth.models import SourceRecord
 
     actor = User.objects.filter(username=username).first()
@@ -149,4 +150,5 @@ def seed_placement_story(username: str = "cws.placement") -> dict[str, Any] | No
                                expected_version=absence.version, returned_at=back,
                                whereabouts="Found by police at a motel (synthetic); now at the assessment centre",
                                back_in_placement=False)
+    tick()  # evaluate any event whose on-commit evaluation did not run
     return {"youth": youth, "resource": family.name}

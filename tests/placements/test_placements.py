@@ -224,3 +224,16 @@ def test_the_case_shows_where_the_youth_lives_and_the_hold_joins_its_timeline(pw
         view = case_selectors.get_case(actor=pw.worker, public_id=str(case.public_id))
     assert view.placements.current.resource_name == "Rivera Family"
     assert [item.kind for item in view.timeline].count("hold") == 1
+
+
+def test_a_search_sees_a_bed_taken_since_the_last_search(pw: PlacementWorld, make_record: Any) -> None:
+    """Occupancy is kept per process between searches; a placement anywhere refreshes it."""
+    resource = pw.resources["safe"]
+    resource.capacity = 1
+    resource.save()
+    assert "Lantern Safe Home" in ranked_names(search(pw))
+    with clock.frozen(T0):
+        other = make_record(pw.worker, date_of_birth=dt.date(2012, 2, 2), sex="female")
+        services.place(actor=pw.worker, youth_public_id=str(other.youth.public_id),
+                       resource_public_id=str(resource.public_id), started_at=T0)
+    assert refused(search(pw))["Lantern Safe Home"][0].startswith("No bed free")

@@ -30,6 +30,7 @@ from nowrongdoor.concurrency import update_if_current
 from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.directory.models import Agency, County, User
 from nowrongdoor.errors import AccessDenied, Immutable, NotFound, StaleEdit, ValidationFailed
+from nowrongdoor.placements.facts import bump_occupancy
 from nowrongdoor.protocols.services import county_time_zone
 from nowrongdoor.youth.selectors import is_uuid, visible_youth
 from nowrongdoor.youth.services import writing_purpose
@@ -81,6 +82,7 @@ def record_status(*, actor: User, youth_public_id: str, status: str, start_date:
         row = ExploitationStatus.objects.create(
             youth=youth, agency_id=actor.agency_id or 0, status=status, start_date=start_date, end_date=end_date,
             recorded_by=actor, recorded_at=clock.now())
+        bump_occupancy()  # placement matching reads occupants' current status
         audit_decision(ctx, decision, youth_id=youth.pk, action="create", object_type="exploitation_status",
                        object_id=str(row.pk), detail={"status": status})
     return row

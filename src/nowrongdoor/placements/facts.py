@@ -15,16 +15,24 @@ each occupant's age and whether they are currently being exploited.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, Max, Min, OuterRef, Q, Value
+from django.db.models import Count, Exists, Max, OuterRef, Q, Value
 
 from nowrongdoor.cases.models import ExploitationStatus
 from nowrongdoor.directory.models import County
 from nowrongdoor.placements.matching import Area, Candidate, Occupant, Rules, YouthFacts, rules
-from nowrongdoor.placements.models import Caregiver, Hold, Placement, Resource, YouthExploitationArea
+from nowrongdoor.placements.models import (
+    Caregiver,
+    Hold,
+    OccupancyVersion,
+    Placement,
+    Resource,
+    YouthExploitationArea,
+)
 from nowrongdoor.youth.selectors import YouthView
 
 LGBTQ_GENDERS = {"transgender_girl", "transgender_boy", "nonbinary", "questioning"}
@@ -151,42 +159,67 @@ def _resource_profiles() -> dict[int, dict[str, Any]]:
     return _profiles["rows"]  # type: ignore[no-any-return]
 
 
-def _deciding_occupants(youth_id: int, on: dt.date, statuses: list[str],
-                        resource_ids: list[int] | None) -> dict[int, tuple[int, list[Occupant]]]:
-    """Per resource: the beds other youth use, and the two occupants that decide the
-    occupancy rules: the oldest one currently being exploited (is any exploited occupant
-    old enough?) and the youngest one (is any occupant young enough?). Aggregated in the
-    database, so 5,000 resources with 15,000 youth cost one row per resource."""
-    exploited = Q(Exists(ExploitationStatus.objects.filter(_ongoing(on), youth_id=OuterRef("youth_id"),
-                                                           status__in=statuses)))
-    placed = Placement.objects.exclude(status=Placement.ENDED).exclude(youth_id=youth_id)
-    holds = Hold.objects.filter(live_hold_filter(on)).exclude(youth_id=youth_id).exclude(
-        Exists(Placement.objects.exclude(status=Placement.ENDED).filter(youth_id=OuterRef("youth_id"),
-                                                                         resource_id=OuterRef("resource_id"))))
+Users = dict[int, list[tuple[int, dt.date | None, bool]]]  # resource -> (youth, birth date, exploited)
+
+
+def bump_occupancy() -> None:
+    """Inside the transaction of a write that changes who uses a bed or whether an
+    occupant is being exploited: every process's occupancy cache is then read again."""
+    stamp = uuid.uuid4().hex
+    if not OccupancyVersion.objects.filter(pk=1).update(stamp=stamp):
+        OccupancyVersion.objects.update_or_create(pk=1, defaults={"stamp": stamp})
+
+
+def _users(on: dt.date, statuses: list[str], resource_ids: list[int] | None = None) -> Users:
+    """Per resource, every youth using a bed there (placed, absent included, or holding
+    it under a live hold), once, with their birth date and whether one of ``statuses``
+    is ongoing for them."""
+    exploited = Exists(ExploitationStatus.objects.filter(_ongoing(on), youth_id=OuterRef("youth_id"),
+                                                         status__in=statuses))
+    placed = Placement.objects.exclude(status=Placement.ENDED).annotate(exploited=exploited)
+    holds = Hold.objects.filter(live_hold_filter(on)).annotate(exploited=exploited)
     if resource_ids is not None:
         placed, holds = placed.filter(resource_id__in=resource_ids), holds.filter(resource_id__in=resource_ids)
-    rows: dict[int, list[Any]] = {}
-    for rid, n, youngest, oldest_exploited in placed.values("resource_id").order_by().annotate(
-            n=Count("pk"), youngest=Max("birth_date"), oldest=Min("birth_date", filter=exploited)).values_list(
-            "resource_id", "n", "youngest", "oldest"):
-        rows[rid] = [n, youngest, oldest_exploited]
-    for rid, birth, is_exploited in holds.annotate(exploited=ExpressionWrapper(exploited, BooleanField())) \
-            .values_list("resource_id", "placement__birth_date", "exploited"):
-        row = rows.setdefault(rid, [0, None, None])
-        row[0] += 1
-        if birth is not None:
-            row[1] = birth if row[1] is None else max(row[1], birth)
-            if is_exploited:
-                row[2] = birth if row[2] is None else min(row[2], birth)
-    out = {}
-    for rid, (n, youngest, oldest_exploited) in rows.items():
-        deciding = []
-        if oldest_exploited is not None:
-            deciding.append(Occupant(age_from(oldest_exploited, on), True))
-        if youngest is not None:
-            deciding.append(Occupant(age_from(youngest, on), False))
-        out[rid] = (n, deciding)
-    return out
+    beds: dict[int, dict[int, tuple[int, dt.date | None, bool]]] = defaultdict(dict)
+    for rid, youth, birth, is_exploited in placed.values_list("resource_id", "youth_id", "birth_date", "exploited"):
+        beds[rid][youth] = (youth, birth, bool(is_exploited))
+    for rid, youth, birth, is_exploited in holds.values_list("resource_id", "youth_id", "placement__birth_date",
+                                                            "exploited"):
+        beds[rid].setdefault(youth, (youth, birth, bool(is_exploited)))
+    return {rid: list(users.values()) for rid, users in beds.items()}
+
+
+def _deciding(users: list[tuple[int, dt.date | None, bool]], on: dt.date) -> tuple[int, tuple[Occupant, ...]]:
+    """The beds used and the two occupants that decide the occupancy rules: the oldest
+    one currently being exploited (is any exploited occupant old enough?) and the
+    youngest one (is any occupant young enough?)."""
+    births = [b for _, b, _ in users if b is not None]
+    exploited = [b for _, b, e in users if e and b is not None]
+    deciding = []
+    if exploited:
+        deciding.append(Occupant(age_from(min(exploited), on), True))
+    if births:
+        deciding.append(Occupant(age_from(max(births), on), False))
+    return len(users), tuple(deciding)
+
+
+_occupancy: dict[str, Any] = {"key": None}
+
+
+def _cached_occupancy(on: dt.date, statuses: list[str]) -> dict[str, Any]:
+    """Occupancy of every resource, kept per process until the occupancy stamp moves
+    (or the day changes: ages and statuses are dated)."""
+    stamp = OccupancyVersion.objects.filter(pk=1).values_list("stamp", flat=True).first() or ""
+    key = (stamp, on, tuple(statuses))
+    if key != _occupancy["key"]:
+        users = _users(on, statuses)
+        by_youth: dict[int, list[int]] = defaultdict(list)
+        for rid, rows in users.items():
+            for youth, _, _ in rows:
+                by_youth[youth].append(rid)
+        _occupancy.update(key=key, users=users, by_youth=by_youth,
+                          deciding={rid: _deciding(rows, on) for rid, rows in users.items()})
+    return _occupancy
 
 
 def candidates(youth_id: int, on: dt.date, r: Rules, *, resource_ids: list[int] | None = None) -> list[Candidate]:
@@ -195,10 +228,18 @@ def candidates(youth_id: int, on: dt.date, r: Rules, *, resource_ids: list[int] 
     profiles = _resource_profiles()
     if resource_ids is not None:
         profiles = {pk: profiles[pk] for pk in resource_ids if pk in profiles}
-    beds = _deciding_occupants(youth_id, on, r.hard["young_child_with_exploited_youth"]["statuses"], resource_ids)
-    free: tuple[int, list[Occupant]] = (0, [])
+    statuses = r.hard["young_child_with_exploited_youth"]["statuses"]
+    if resource_ids is not None:  # placing: read live, whatever is cached
+        users = _users(on, statuses, resource_ids)
+        beds = {rid: _deciding([u for u in rows if u[0] != youth_id], on) for rid, rows in users.items()}
+    else:
+        cached = _cached_occupancy(on, statuses)
+        beds = dict(cached["deciding"])
+        for rid in cached["by_youth"].get(youth_id, ()):  # the youth's own bed is not taken by someone else
+            beds[rid] = _deciding([u for u in cached["users"][rid] if u[0] != youth_id], on)
+    free: tuple[int, tuple[Occupant, ...]] = (0, ())
     out = []
     for pk, profile in profiles.items():
         taken, occupants = beds.get(pk, free)
-        out.append(Candidate(**profile, taken=taken, occupants=tuple(occupants)))
+        out.append(Candidate(**profile, taken=taken, occupants=occupants))
     return out

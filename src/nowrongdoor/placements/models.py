@@ -240,3 +240,16 @@ class Hold(models.Model):
 
     def __str__(self) -> str:
         return f"hold {self.public_id} until {self.expires_on}"
+
+
+class OccupancyVersion(models.Model):
+    """One row whose ``stamp`` changes, in the same transaction, with every write that
+    changes who uses a bed or whether an occupant is being exploited (placements, holds,
+    exploitation status). Matching keeps occupancy per process and reads it again when
+    the stamp moves. A random stamp, not a counter: a rolled-back write must never leave
+    two different states under the same number."""
+
+    stamp = models.CharField(max_length=32, default="initial")
+
+    def __str__(self) -> str:
+        return f"occupancy {self.stamp}"

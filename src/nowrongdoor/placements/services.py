@@ -28,7 +28,7 @@ from nowrongdoor.concurrency import update_if_current
 from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.directory.models import User
 from nowrongdoor.errors import Immutable, NotFound, ValidationFailed
-from nowrongdoor.placements.facts import birth_date_of, candidates, live_hold_filter, youth_facts
+from nowrongdoor.placements.facts import birth_date_of, bump_occupancy, candidates, live_hold_filter, youth_facts
 from nowrongdoor.placements.matching import exclusions, match, rules
 from nowrongdoor.placements.models import (
     Absence,
@@ -192,6 +192,7 @@ def _start(actor: User, youth: Youth, record: SourceRecord, resource: Resource, 
     if broken:
         raise ValidationFailed({"resource": [r.label(code) + (f" ({', '.join(f'{k}: {v}' for k, v in d.items())})"
                                                               if d else "") for code, d in broken]})
+    bump_occupancy()
     contact = _contact(actor, record, "placement_start", started_at, {"placement_type": resource.resource_type})
     placement = Placement.objects.create(
         youth=youth, resource=resource, agency_id=actor.agency_id or 0, case=case, match_run=match_run,
@@ -265,6 +266,7 @@ def _own_placement(actor: User, public_id: str) -> Placement:
 def _finish(actor: User, placement: Placement, expected_version: int, ended_at: dt.datetime, reason: str,
             note: str) -> None:
     record = _own_record(actor, placement.youth)
+    bump_occupancy()
     contact = _contact(actor, record, "placement_end", ended_at, {"reason": reason})
     update_if_current(Placement, placement.pk, expected_version, only_if={"status__in": [Placement.ACTIVE,
                                                                                          Placement.ABSENT]},
@@ -416,6 +418,7 @@ def agree_hold(*, actor: User, placement_public_id: str, days: int | None = None
         if Hold.objects.filter(live_hold_filter(today), youth_id=placement.youth_id,
                                resource_id=placement.resource_id).exists():
             raise ValidationFailed({"placement": ["a hold for this youth at this resource is already in force"]})
+        bump_occupancy()
         hold = Hold.objects.create(youth_id=placement.youth_id, resource_id=placement.resource_id,
                                    agency_id=placement.agency_id, placement=placement, agreed_by=agreed_by,
                                    starts_on=today, expires_on=today + dt.timedelta(days=days), recorded_by=actor)
@@ -443,6 +446,7 @@ def extend_hold(*, actor: User, hold_public_id: str, expected_version: int, expi
     ctx, decision = _authorize(actor, hold.youth_id, hold.agency_id, "extend_hold")
     with transaction.atomic():
         update_if_current(Hold, hold.pk, expected_version, expires_on=expires_on)
+        bump_occupancy()
         audit_decision(ctx, decision, youth_id=hold.youth_id, action="extend_hold", object_type="hold",
                        object_id=str(hold.public_id), detail={"expires_on": expires_on.isoformat()})
     hold.refresh_from_db()
@@ -459,6 +463,7 @@ def release_hold(*, actor: User, hold_public_id: str, expected_version: int, rea
     ctx, decision = _authorize(actor, hold.youth_id, hold.agency_id, "release_hold")
     with transaction.atomic():
         update_if_current(Hold, hold.pk, expected_version, released_on=clock.today(), release_reason=reason)
+        bump_occupancy()
         audit_decision(ctx, decision, youth_id=hold.youth_id, action="release_hold", object_type="hold",
                        object_id=str(hold.public_id))
     hold.refresh_from_db()

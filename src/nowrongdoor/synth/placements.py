@@ -62,7 +62,8 @@ def build_resources(county: County, agency: Agency, zones: list[Zone], n: int, r
     weights = [TYPES[t][0] for t in types]
     out = []
     for i in range(n):
-        rtype = rng.choices(types, weights)[0]
+        first = i < len(types)  # one of every type first, trained and taking holds where it can
+        rtype = types[i] if first else rng.choices(types, weights)[0]
         _, (cap_lo, cap_hi), (age_lo, age_hi), holds, trained = TYPES[rtype]
         zone = rng.choice(zones)
         lat, lon = zone.latitude + rng.uniform(-0.05, 0.05), zone.longitude + rng.uniform(-0.05, 0.05)
@@ -76,9 +77,9 @@ def build_resources(county: County, agency: Agency, zones: list[Zone], n: int, r
             agency=agency, county=county, zone=zone, name=f"{prefix}{name} {i + 1} (synthetic)", resource_type=rtype,
             address=f"{100 + i} {zone.name} Way (synthetic)", latitude=lat, longitude=lon,
             capacity=rng.randint(cap_lo, cap_hi), min_age=age_lo, max_age=age_hi, genders_served=genders,
-            lgbtq_affirming=rng.random() < 0.3, csec_trained=rng.random() < trained,
+            lgbtq_affirming=rng.random() < 0.3, csec_trained=first or rng.random() < trained,
             languages=["en"] + (["es"] if rng.random() < 0.4 else []) + (["vi"] if rng.random() < 0.05 else []),
-            accepts_holds=holds and rng.random() < 0.7))
+            accepts_holds=holds and (first or rng.random() < 0.7)))
     return out
 
 
@@ -99,7 +100,7 @@ def ensure_placement_resources(seed: int = 2013, per_county: int = 40) -> int:
         agency = Agency.objects.filter(county=county, agency_type="child_welfare").order_by("pk").first()
         if agency is None:
             continue
-        rng = random.Random(f"{seed}-{county.pk}")
+        rng = random.Random(f"{seed}-{county.name}")  # the same county whatever the database
         with transaction.atomic():
             zones, _ = ensure_geography(county, rng)
             resources = Resource.objects.bulk_create(build_resources(county, agency, zones, per_county, rng))

@@ -222,24 +222,38 @@ def _cached_occupancy(on: dt.date, statuses: list[str]) -> dict[str, Any]:
     return _occupancy
 
 
+def _build(profiles: dict[int, dict[str, Any]], beds: dict[int, tuple[int, tuple[Occupant, ...]]]) -> list[Candidate]:
+    free: tuple[int, tuple[Occupant, ...]] = (0, ())
+    return [Candidate(**profile, taken=beds.get(pk, free)[0], occupants=beds.get(pk, free)[1])
+            for pk, profile in profiles.items()]
+
+
+_built: dict[str, Any] = {"key": None}
+
+
 def candidates(youth_id: int, on: dt.date, r: Rules, *, resource_ids: list[int] | None = None) -> list[Candidate]:
     """Every active resource (or the ones named) as a matching candidate for the youth:
-    its profile, the beds other youth use, and the occupants that decide the rules."""
+    its profile, the beds other youth use, and the occupants that decide the rules.
+
+    Between changes the list is built once per process and shared by every search
+    (matching only reads it); the searching youth's own beds are swapped in as copies
+    that do not count the youth. ``resource_ids`` (placing) reads occupancy live."""
     profiles = _resource_profiles()
-    if resource_ids is not None:
-        profiles = {pk: profiles[pk] for pk in resource_ids if pk in profiles}
     statuses = r.hard["young_child_with_exploited_youth"]["statuses"]
     if resource_ids is not None:  # placing: read live, whatever is cached
         users = _users(on, statuses, resource_ids)
         beds = {rid: _deciding([u for u in rows if u[0] != youth_id], on) for rid, rows in users.items()}
-    else:
-        cached = _cached_occupancy(on, statuses)
-        beds = dict(cached["deciding"])
-        for rid in cached["by_youth"].get(youth_id, ()):  # the youth's own bed is not taken by someone else
-            beds[rid] = _deciding([u for u in cached["users"][rid] if u[0] != youth_id], on)
-    free: tuple[int, tuple[Occupant, ...]] = (0, ())
-    out = []
-    for pk, profile in profiles.items():
-        taken, occupants = beds.get(pk, free)
-        out.append(Candidate(**profile, taken=taken, occupants=occupants))
+        return _build({pk: profiles[pk] for pk in resource_ids if pk in profiles}, beds)
+    cached = _cached_occupancy(on, statuses)
+    key = (_profiles["key"], cached["key"])
+    if key != _built["key"]:
+        shared = _build(profiles, cached["deciding"])
+        _built.update(key=key, list=shared, index={c.id: n for n, c in enumerate(shared)})
+    out: list[Candidate] = _built["list"]
+    own = [rid for rid in cached["by_youth"].get(youth_id, ()) if rid in _built["index"]]
+    if own:  # the youth's own bed is not taken by someone else
+        out = list(out)
+        for rid in own:
+            taken, occupants = _deciding([u for u in cached["users"][rid] if u[0] != youth_id], on)
+            out[_built["index"][rid]] = Candidate(**profiles[rid], taken=taken, occupants=occupants)
     return out

@@ -13,7 +13,9 @@ protocol, a return starts the debrief and re-screening.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, NoReturn
 
 from django.db import transaction
@@ -55,6 +57,20 @@ def _authorize(actor: User, youth_id: int, owner_agency_id: int, action: str) ->
     ctx = context(actor, PURPOSE)
     return ctx, authorize_write(ctx, youth_id=youth_id, category=CATEGORY, owner_agency_id=owner_agency_id,
                                 action=action)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Matching builds and drops tens of thousands of small acyclic objects (freed by
+    reference counting); the cycle collector walking them mid-search made the slowest
+    searches 3-4x the median. It runs again right after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _address_check(ctx: AccessContext, youth_id: int) -> Callable[[int], bool]:
@@ -138,8 +154,8 @@ def search(*, actor: User, youth_public_id: str, needs: dict[str, Any]) -> Match
     facts = youth_facts(youth.pk, view, clean, on, default_county_id=actor.agency.county_id if actor.agency else None,
                         sees_address=_address_check(ctx, youth.pk))
     r = rules()
-    result = match(facts, candidates(youth.pk, on, r), r)
-    with transaction.atomic():
+    with _collector_paused(), transaction.atomic():
+        result = match(facts, candidates(youth.pk, on, r), r)
         run = MatchRun.objects.create(
             youth=youth, agency_id=actor.agency_id or 0, requested_by=actor, requested_at=clock.now(),
             rules_version=r.version, needs=clean,

@@ -139,15 +139,18 @@ def occupancy(on: dt.date, *, exclude_youth: int | None = None, resource_ids: It
 
 _PROFILE_FIELDS = ("pk", "resource_type", "county_id", "zone_id", "latitude", "longitude", "capacity", "min_age",
                    "max_age", "genders_served", "lgbtq_affirming", "csec_trained", "languages", "accepts_holds")
-_profiles: dict[str, Any] = {"key": None, "rows": {}}
+# Per-process caches. Each holds one snapshot, replaced whole (one atomic assignment),
+# so a request thread never pairs one build's list with another build's index.
+_cache: dict[str, Any] = {}
 
 
-def _resource_profiles() -> dict[int, dict[str, Any]]:
+def _resource_profiles() -> tuple[Any, dict[int, dict[str, Any]]]:
     """What matching needs of every active resource, kept per process and re-read when
     the resources change (their count or latest ``updated_at``; one small query)."""
     key = tuple(Resource.objects.aggregate(n=Count("pk"), latest=Max("updated_at"), active=Count(
         "pk", filter=Q(active=True))).values())
-    if key != _profiles["key"]:
+    snapshot = _cache.get("profiles")
+    if snapshot is None or key != snapshot[0]:
         rows = {}
         for (pk, rtype, county_id, zone_id, lat, lon, capacity, min_age, max_age, genders, affirming, trained,
              languages, accepts) in Resource.objects.filter(active=True).order_by("pk").values_list(*_PROFILE_FIELDS):
@@ -155,8 +158,8 @@ def _resource_profiles() -> dict[int, dict[str, Any]]:
                         "longitude": lon, "capacity": capacity, "min_age": min_age, "max_age": max_age,
                         "genders": frozenset(genders or ()), "lgbtq_affirming": affirming, "csec_trained": trained,
                         "languages": frozenset(languages or ()), "accepts_holds": accepts}
-        _profiles.update(key=key, rows=rows)
-    return _profiles["rows"]  # type: ignore[no-any-return]
+        snapshot = _cache["profiles"] = (key, rows)
+    return snapshot  # type: ignore[no-any-return]
 
 
 Users = dict[int, list[tuple[int, dt.date | None, bool]]]  # resource -> (youth, birth date, exploited)
@@ -203,32 +206,27 @@ def _deciding(users: list[tuple[int, dt.date | None, bool]], on: dt.date) -> tup
     return len(users), tuple(deciding)
 
 
-_occupancy: dict[str, Any] = {"key": None}
-
-
 def _cached_occupancy(on: dt.date, statuses: list[str]) -> dict[str, Any]:
     """Occupancy of every resource, kept per process until the occupancy stamp moves
     (or the day changes: ages and statuses are dated)."""
     stamp = OccupancyVersion.objects.filter(pk=1).values_list("stamp", flat=True).first() or ""
     key = (stamp, on, tuple(statuses))
-    if key != _occupancy["key"]:
+    snapshot = _cache.get("occupancy")
+    if snapshot is None or key != snapshot["key"]:
         users = _users(on, statuses)
         by_youth: dict[int, list[int]] = defaultdict(list)
         for rid, rows in users.items():
             for youth, _, _ in rows:
                 by_youth[youth].append(rid)
-        _occupancy.update(key=key, users=users, by_youth=by_youth,
-                          deciding={rid: _deciding(rows, on) for rid, rows in users.items()})
-    return _occupancy
+        snapshot = _cache["occupancy"] = {"key": key, "users": users, "by_youth": by_youth,
+                                          "deciding": {rid: _deciding(rows, on) for rid, rows in users.items()}}
+    return snapshot  # type: ignore[no-any-return]
 
 
 def _build(profiles: dict[int, dict[str, Any]], beds: dict[int, tuple[int, tuple[Occupant, ...]]]) -> list[Candidate]:
     free: tuple[int, tuple[Occupant, ...]] = (0, ())
     return [Candidate(**profile, taken=beds.get(pk, free)[0], occupants=beds.get(pk, free)[1])
             for pk, profile in profiles.items()]
-
-
-_built: dict[str, Any] = {"key": None}
 
 
 def candidates(youth_id: int, on: dt.date, r: Rules, *, resource_ids: list[int] | None = None) -> list[Candidate]:
@@ -238,22 +236,23 @@ def candidates(youth_id: int, on: dt.date, r: Rules, *, resource_ids: list[int] 
     Between changes the list is built once per process and shared by every search
     (matching only reads it); the searching youth's own beds are swapped in as copies
     that do not count the youth. ``resource_ids`` (placing) reads occupancy live."""
-    profiles = _resource_profiles()
+    profiles_key, profiles = _resource_profiles()
     statuses = r.hard["young_child_with_exploited_youth"]["statuses"]
     if resource_ids is not None:  # placing: read live, whatever is cached
         users = _users(on, statuses, resource_ids)
         beds = {rid: _deciding([u for u in rows if u[0] != youth_id], on) for rid, rows in users.items()}
         return _build({pk: profiles[pk] for pk in resource_ids if pk in profiles}, beds)
     cached = _cached_occupancy(on, statuses)
-    key = (_profiles["key"], cached["key"])
-    if key != _built["key"]:
+    key = (profiles_key, cached["key"])
+    built = _cache.get("candidates")
+    if built is None or key != built[0]:
         shared = _build(profiles, cached["deciding"])
-        _built.update(key=key, list=shared, index={c.id: n for n, c in enumerate(shared)})
-    out: list[Candidate] = _built["list"]
-    own = [rid for rid in cached["by_youth"].get(youth_id, ()) if rid in _built["index"]]
+        built = _cache["candidates"] = (key, shared, {c.id: n for n, c in enumerate(shared)})
+    _, out, index = built
+    own = [rid for rid in cached["by_youth"].get(youth_id, ()) if rid in index]
     if own:  # the youth's own bed is not taken by someone else
         out = list(out)
         for rid in own:
             taken, occupants = _deciding([u for u in cached["users"][rid] if u[0] != youth_id], on)
-            out[_built["index"][rid]] = Candidate(**profiles[rid], taken=taken, occupants=occupants)
+            out[index[rid]] = Candidate(**profiles[rid], taken=taken, occupants=occupants)
     return out

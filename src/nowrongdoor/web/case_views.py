@@ -25,6 +25,7 @@ from nowrongdoor.errors import ValidationFailed
 from nowrongdoor.web.common import actor as _actor
 from nowrongdoor.web.common import form_version as _version
 from nowrongdoor.web.common import language as _lang
+from nowrongdoor.web.common import run_action
 
 
 def _date(raw: str, name: str) -> dt.date:
@@ -135,15 +136,10 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
             "refuse_closure": lambda: services.decide_closure(actor=actor, case_public_id=pid,
                                                               expected_version=_version(request), approve=False),
         }
-        handler = handlers.get(action)
-        if handler is None:
-            raise ValidationFailed({"action": ["unknown action"]})
-        try:
-            handler()
-        except ValidationFailed as exc:
-            errors = exc.errors
+        failed = run_action(request, handlers)
+        if failed is not None:
+            errors = failed
         else:
-            messages.success(request, _("Saved."))
             if action == "transfer":  # the case now belongs to the other county's agency
                 return redirect("web:caseload")
             return redirect("web:case_detail", case_id=case_id)

@@ -1,10 +1,16 @@
 """Small things every view module needs: the signed-in staff member, the interface
-language of the request, and the record version a form was rendered from."""
+language of the request, the record version a form was rendered from, and running the
+posted form's action."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
 from django.http import HttpRequest
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from nowrongdoor.directory.models import User
 from nowrongdoor.errors import ValidationFailed
@@ -27,3 +33,19 @@ def form_version(request: HttpRequest) -> int:
     if not raw.isdigit():
         raise ValidationFailed({"version": ["reload the page: the form is incomplete"]})
     return int(raw)
+
+
+def run_action(request: HttpRequest, handlers: dict[str, Callable[[], Any]]) -> dict[str, list[str]] | None:
+    """Run the handler of the posted ``action``: ``None`` when it succeeded ("Saved." is
+    queued for the next page), else the field errors to show on the same page. An
+    unknown action is a 400."""
+    handler = handlers.get(request.POST.get("action", ""))
+    if handler is None:
+        raise ValidationFailed({"action": ["unknown action"]})
+    try:
+        handler()
+    except ValidationFailed as exc:
+        return exc.errors
+    messages.success(request, _("Saved."))
+    return None
+

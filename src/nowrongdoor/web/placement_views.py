@@ -24,6 +24,7 @@ from nowrongdoor.protocols.services import county_time_zone
 from nowrongdoor.web.common import actor as _actor
 from nowrongdoor.web.common import form_version as _version
 from nowrongdoor.web.common import language as _lang
+from nowrongdoor.web.common import run_action
 
 
 def _moment(raw: str, name: str) -> dt.datetime:
@@ -126,16 +127,10 @@ def youth_placements(request: HttpRequest, youth_id: UUID) -> HttpResponse:
                 "area": lambda: services.record_exploitation_area(
                     actor=actor, youth_public_id=pid, area_id=_int(post.get("area", ""), "area") or 0),
             }
-            handler = handlers.get(action)
-            if handler is None:
-                raise ValidationFailed({"action": ["unknown action"]})
-            try:
-                handler()
-            except ValidationFailed as exc:
-                errors = exc.errors
-            else:
-                messages.success(request, _("Saved."))
+            failed = run_action(request, handlers)
+            if failed is None:
                 return redirect("web:youth_placements", youth_id=youth_id)
+            errors = failed
     history = selectors.youth_placements(actor=actor, youth_public_id=pid)
     v = vocabulary()
     sees = selectors.sees_addresses(actor)

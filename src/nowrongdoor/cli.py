@@ -20,6 +20,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def _setup(debug: bool = False) -> None:
@@ -124,6 +125,36 @@ def _synth(youth: int, seed: int, counties: int) -> None:
     )
 
 
+def _import(path: Path, mapping: Path, username: str, report_path: Path | None) -> int:
+    from tqdm import tqdm
+
+    from nowrongdoor.directory.models import User
+    from nowrongdoor.youth.imports import MappingInvalid, import_records, report_csv
+
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        print(f"no user {username!r}", file=sys.stderr)
+        return 2
+    if not path.is_file() or not mapping.is_file():
+        print(f"no such file: {path if not path.is_file() else mapping}", file=sys.stderr)
+        return 2
+    try:
+        with tqdm(unit="row", desc="Validating, then loading", disable=None) as bar:
+            report = import_records(actor=user, path=path, mapping_text=mapping.read_text(), progress=bar.update)
+    except MappingInvalid as exc:
+        print("mapping or file problems, nothing loaded:", *exc.problems, sep="\n  ", file=sys.stderr)
+        return 1
+    print(report.summary())
+    if not report.loaded:
+        for problem in report.problems[:50]:
+            print(f"  {problem}")
+        if report_path:
+            report_path.write_text(report_csv(report))
+            print(f"all listed problems written to {report_path}")
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="nowrongdoor", description="NoWrongDoor platform command")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -151,6 +182,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     synth.add_argument("--youth", type=int, required=True)
     synth.add_argument("--seed", type=int, required=True)
     synth.add_argument("--counties", type=int, default=1)
+
+    load = sub.add_parser("import", help="load an agency's extract (CSV or Parquet) with its mapping file")
+    load.add_argument("file", type=Path)
+    load.add_argument("--mapping", type=Path, required=True, help="the agency's mapping file (YAML)")
+    load.add_argument("--user", required=True, help="the agency administrator loading it")
+    load.add_argument("--report", type=Path, help="write the row-by-row problems here (CSV)")
 
     audit = sub.add_parser("audit", help="audit log tools")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
@@ -202,6 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _serve(args.host, args.port, args.workers, args.threads)
     elif args.command == "migrate":
         _migrate()
+    elif args.command == "import":
+        return _import(args.file, args.mapping, args.user, args.report)
     elif args.command == "synth":
         _synth(args.youth, args.seed, args.counties)
     elif args.command == "audit":

@@ -49,6 +49,10 @@ class Vocabulary:
     def codes(self, code_list: str) -> list[str]:
         return list(self.raw["code_lists"][code_list])
 
+    def is_code(self, code_list: str, value: object) -> bool:
+        """``value in codes(code_list)`` without building the list (a dict lookup)."""
+        return isinstance(value, str) and value in self.raw["code_lists"][code_list]
+
     def label(self, code_list: str, code: str) -> str:
         return str(self.raw["code_lists"][code_list].get(code, code))
 

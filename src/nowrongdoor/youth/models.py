@@ -107,3 +107,31 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact_type} {self.occurred_at:%Y-%m-%d}"
+
+
+class ImportRun(models.Model):
+    """One extract an agency loaded (or tried to): the file by name and SHA-256, what was
+    created, updated or left unchanged, or, when it was rejected, the row-by-row report."""
+
+    LOADED, REJECTED = "loaded", "rejected"
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="imports")
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(max_length=200)
+    sha256 = models.CharField(max_length=64)
+    mapping_version = models.PositiveIntegerField()
+    status = models.CharField(max_length=10)
+    rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    problem_count = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=list, blank=True, help_text="The first problems: row, column, problem")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"

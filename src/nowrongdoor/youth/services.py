@@ -87,7 +87,7 @@ def _validate_record(data: dict[str, Any], *, partial: bool) -> dict[str, list[s
     v = vocabulary()
     for name, code_list in CODED_FIELDS.items():
         value = data.get(name)
-        if value and value not in v.codes(code_list):
+        if value and not v.is_code(code_list, value):
             bad(name, f"{value!r} is not a code of {code_list}")
     for name in REQUIRED_CODES:
         if (not partial or name in data) and not data.get(name):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from nowrongdoor.web import case_views, placement_views, screening_views, task_views, views
+from nowrongdoor.web import case_views, import_views, placement_views, screening_views, task_views, views
 
 app_name = "web"
 
@@ -28,6 +28,7 @@ urlpatterns = [
     path("tasks/<uuid:task_id>/", task_views.task_detail, name="task_detail"),
     path("notifications/<int:notification_id>/read/", task_views.read_notification, name="read_notification"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("imports/", import_views.imports, name="imports"),
     path("reviews/", views.break_glass_reviews, name="break_glass_reviews"),
     path("reviews/<int:grant_id>/", views.review_break_glass, name="review_break_glass"),
 ]

@@ -445,3 +445,8 @@ def report_csv(report: ImportReport) -> str:
     for p in report.problems:
         writer.writerow([p.row, p.column, p.problem])
     return out.getvalue()
+
+
+def recent_runs(*, actor: User, limit: int = 20) -> list[ImportRun]:
+    """The agency's latest imports (its administrators' page)."""
+    return list(ImportRun.objects.filter(agency_id=actor.agency_id or 0).select_related("imported_by")[:limit])

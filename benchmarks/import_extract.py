@@ -67,7 +67,7 @@ def main() -> None:
         import duckdb
 
         parquet = folder / "extract.parquet"
-        duckdb.sql(f"COPY (SELECT * FROM read_csv('{path}', all_varchar = true)) TO '{parquet}' (FORMAT parquet)")
+        duckdb.read_csv(str(path), all_varchar=True).write_parquet(str(parquet))
         path = parquet
     print(f"extract: {args.rows} rows, {path.stat().st_size / 2**20:.0f} MiB {path.suffix} "
           f"(written in {time.perf_counter() - started:.0f} s)")

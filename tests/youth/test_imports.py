@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from nowrongdoor import clock
 from nowrongdoor.access.models import AuditEvent
 from nowrongdoor.directory.models import Agency, User
 from nowrongdoor.errors import AccessDenied
@@ -90,7 +91,7 @@ def test_any_bad_row_loads_nothing_and_the_report_names_row_column_and_problem(a
     rows[4]["GENDER"] = "X"
     rows[6]["FNAME"] = ""
     rows[9]["PERSON_ID"] = rows[8]["PERSON_ID"]
-    rows[10]["DOB"] = (dt.date.today() + dt.timedelta(days=400)).strftime("%m/%d/%Y")
+    rows[10]["DOB"] = (clock.today() + dt.timedelta(days=400)).strftime("%m/%d/%Y")
     report = import_records(actor=admin, path=write(tmp_path / "bad.csv", rows), mapping_text=MAPPING)
     assert not report.loaded and report.rows == 12
     assert SourceRecord.objects.filter(agency=admin.agency).count() == 0
@@ -143,7 +144,8 @@ def test_a_parquet_extract_loads_the_same(admin: User, tmp_path: Path) -> None:
 
     csv_path = write(tmp_path / "extract.csv", people(25))
     parquet = tmp_path / "extract.parquet"
-    duckdb.sql(f"COPY (SELECT * FROM read_csv('{csv_path}', all_varchar = true)) TO '{parquet}' (FORMAT parquet)")
+    table = duckdb.read_csv(str(csv_path), all_varchar=True)
+    table.write_parquet(str(parquet))
     report = import_records(actor=admin, path=parquet, mapping_text=MAPPING)
     assert report.loaded and report.created == 25
 

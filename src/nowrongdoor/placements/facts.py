@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Count, Exists, Max, OuterRef, Q, Value
@@ -107,36 +107,6 @@ def youth_facts(youth_id: int, view: YouthView, needs: dict[str, Any], on: dt.da
     )
 
 
-def occupancy(on: dt.date, *, exclude_youth: int | None = None, resource_ids: Iterable[int] | None = None,
-              exploited_statuses: list[str] | None = None) -> dict[int, list[tuple[int, dt.date | None, bool]]]:
-    """Per resource, the other youth using a bed: placed there (absent included) or
-    holding a bed there under a live hold, each once, with their birth date and (when
-    ``exploited_statuses`` is given) whether one of those statuses is ongoing for them."""
-    placed = Placement.objects.exclude(status=Placement.ENDED)
-    holds = Hold.objects.filter(live_hold_filter(on))
-    if exclude_youth is not None:
-        placed, holds = placed.exclude(youth_id=exclude_youth), holds.exclude(youth_id=exclude_youth)
-    if resource_ids is not None:
-        ids = list(resource_ids)
-        placed, holds = placed.filter(resource_id__in=ids), holds.filter(resource_id__in=ids)
-    if exploited_statuses:
-        def ongoing(youth: str) -> Exists:
-            return Exists(ExploitationStatus.objects.filter(_ongoing(on), youth_id=OuterRef(youth),
-                                                            status__in=exploited_statuses))
-        placed = placed.annotate(exploited=ongoing("youth_id"))
-        holds = holds.annotate(exploited=ongoing("youth_id"))
-    else:
-        placed, holds = placed.annotate(exploited=Value(False)), holds.annotate(exploited=Value(False))
-    beds: dict[int, dict[int, tuple[int, dt.date | None, bool]]] = defaultdict(dict)
-    for resource_id, youth_id, birth, exploited in placed.values_list("resource_id", "youth_id", "birth_date",
-                                                                      "exploited"):
-        beds[resource_id][youth_id] = (youth_id, birth, bool(exploited))
-    for resource_id, youth_id, birth, exploited in holds.values_list("resource_id", "youth_id",
-                                                                     "placement__birth_date", "exploited"):
-        beds[resource_id].setdefault(youth_id, (youth_id, birth, bool(exploited)))
-    return {rid: list(users.values()) for rid, users in beds.items()}
-
-
 _PROFILE_FIELDS = ("pk", "resource_type", "county_id", "zone_id", "latitude", "longitude", "capacity", "min_age",
                    "max_age", "genders_served", "lgbtq_affirming", "csec_trained", "languages", "accepts_holds")
 # Per-process caches. Each holds one snapshot, replaced whole (one atomic assignment),
@@ -173,12 +143,14 @@ def bump_occupancy() -> None:
         OccupancyVersion.objects.update_or_create(pk=1, defaults={"stamp": stamp})
 
 
-def _users(on: dt.date, statuses: list[str], resource_ids: list[int] | None = None) -> Users:
+def occupancy(on: dt.date, statuses: list[str] | None = None, resource_ids: list[int] | None = None) -> Users:
     """Per resource, every youth using a bed there (placed, absent included, or holding
     it under a live hold), once, with their birth date and whether one of ``statuses``
-    is ongoing for them."""
-    exploited = Exists(ExploitationStatus.objects.filter(_ongoing(on), youth_id=OuterRef("youth_id"),
-                                                         status__in=statuses))
+    is ongoing for them (always False without ``statuses``)."""
+    exploited: Any = Value(False)
+    if statuses:
+        exploited = Exists(ExploitationStatus.objects.filter(_ongoing(on), youth_id=OuterRef("youth_id"),
+                                                             status__in=statuses))
     placed = Placement.objects.exclude(status=Placement.ENDED).annotate(exploited=exploited)
     holds = Hold.objects.filter(live_hold_filter(on)).annotate(exploited=exploited)
     if resource_ids is not None:
@@ -213,7 +185,7 @@ def _cached_occupancy(on: dt.date, statuses: list[str]) -> dict[str, Any]:
     key = (stamp, on, tuple(statuses))
     snapshot = _cache.get("occupancy")
     if snapshot is None or key != snapshot["key"]:
-        users = _users(on, statuses)
+        users = occupancy(on, statuses)
         by_youth: dict[int, list[int]] = defaultdict(list)
         for rid, rows in users.items():
             for youth, _, _ in rows:
@@ -239,7 +211,7 @@ def candidates(youth_id: int, on: dt.date, r: Rules, *, resource_ids: list[int] 
     profiles_key, profiles = _resource_profiles()
     statuses = r.hard["young_child_with_exploited_youth"]["statuses"]
     if resource_ids is not None:  # placing: read live, whatever is cached
-        users = _users(on, statuses, resource_ids)
+        users = occupancy(on, statuses, resource_ids)
         beds = {rid: _deciding([u for u in rows if u[0] != youth_id], on) for rid, rows in users.items()}
         return _build({pk: profiles[pk] for pk in resource_ids if pk in profiles}, beds)
     cached = _cached_occupancy(on, statuses)

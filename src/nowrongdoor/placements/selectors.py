@@ -201,10 +201,10 @@ def get_match(*, actor: User, public_id: str, lang: str = "en", ranked_limit: in
     shown_excluded = run.excluded[:excluded_limit]
     ids = {row[0] for row in shown_ranked} | {row[0] for row in shown_excluded}
     directory = {v.public_id: v for v in resource_directory(actor=actor, ids=ids)} if ids else {}
-    by_pk = {pk: str(pid) for pk, pid in Resource.objects.filter(pk__in=ids).values_list("pk", "public_id")}
     v = vocabulary()
-    extra = {pk: (name, rtype, county) for pk, name, rtype, county in Resource.objects.filter(pk__in=ids)
-             .values_list("pk", "name", "resource_type", "county__name")}
+    extra = {pk: (name, rtype, county, str(pid)) for pk, name, rtype, county, pid in Resource.objects.filter(
+        pk__in=ids).values_list("pk", "name", "resource_type", "county__name", "public_id")}
+    by_pk = {pk: row[3] for pk, row in extra.items()}
     weights = run.facts.get("weights", {})
     soft_detail = {"language": {"language": run.facts.get("language", "")}}
     options = [Option(directory.get(by_pk[rid]), by_pk[rid], score, free,

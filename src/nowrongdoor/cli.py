@@ -6,6 +6,9 @@
     nowrongdoor migrate                                  create or upgrade the database
     nowrongdoor tick [--every N]                         evaluate events, mark overdue tasks, escalate
     nowrongdoor synth --youth N --seed S [--counties C]  generate (or resume) a synthetic county
+    nowrongdoor synth-records --people N --out DIR       synthetic linkage records + separate truth file
+    nowrongdoor link-file INPUT --out DIR [--train]      link a CSV/Parquet file of records (no database)
+    nowrongdoor encode-file INPUT --key-file K --out F   encode records for privacy-preserving linkage
     nowrongdoor audit verify                             check the audit hash chain
     nowrongdoor token issue --agency ID --name NAME      issue an integration token (prints it once)
     nowrongdoor token revoke --id ID                     revoke an integration token
@@ -189,6 +192,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     load.add_argument("--user", required=True, help="the agency administrator loading it")
     load.add_argument("--report", type=Path, help="write the row-by-row problems here (CSV)")
 
+    records = sub.add_parser("synth-records", help="write synthetic records for linkage, with a separate truth file")
+    records.add_argument("--people", type=int, required=True)
+    records.add_argument("--seed", type=int, default=1)
+    records.add_argument("--noise", choices=["standard", "heavy"], default="standard")
+    records.add_argument("--out", type=Path, required=True)
+
+    linkf = sub.add_parser("link-file", help="link a CSV or Parquet file of records into youth (no database)")
+    linkf.add_argument("input", type=Path)
+    linkf.add_argument("--out", type=Path, required=True, help="directory for clusters.csv and pairs.csv")
+    linkf.add_argument("--train", action="store_true", help="train the model on this file instead of using "
+                       "the platform's trained model")
+    linkf.add_argument("--model", type=Path, help="a saved model file (default: the platform's)")
+    linkf.add_argument("--save-model", type=Path, help="with --train: save the trained model here")
+    linkf.add_argument("--link-threshold", type=float, help="match probability at which records are joined")
+    linkf.add_argument("--review-threshold", type=float, help="match probability from which pairs are listed")
+    linkf.add_argument("--memory-limit", default="4GB", help="DuckDB memory limit (spills to disk beyond it)")
+    linkf.add_argument("--encoded", action="store_true", help="the input is an encoded file (privacy-preserving "
+                       "mode); needs --train or a privacy-preserving --model")
+
+    enc = sub.add_parser("encode-file", help="at an agency: encode a file of records with the agencies' shared key")
+    enc.add_argument("input", type=Path)
+    enc.add_argument("--key-file", type=Path, required=True, help="the shared key (>= 32 random bytes, raw or hex)")
+    enc.add_argument("--out", type=Path, required=True, help="the encoded Parquet file to write")
+
     audit = sub.add_parser("audit", help="audit log tools")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     audit_sub.add_parser("verify", help="check the hash chain; exit 1 at the first broken event")
@@ -231,6 +258,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         _serve(args.host, args.port, 1, 8)
         return 0
 
+    if args.command == "link-file":
+        return _link_file(args)
+    if args.command == "encode-file":
+        return _encode_file(args)
+    if args.command == "synth-records":
+        from nowrongdoor.synth.people import write_population
+
+        records_path, truth_path, count = write_population(args.out, args.seed, args.people, args.noise)
+        print(f"{count} synthetic records of {args.people} people: {records_path} (truth: {truth_path})")
+        return 0
     _setup()
     if args.command == "tick":
         _tick(args.every)
@@ -251,6 +288,52 @@ def main(argv: Sequence[str] | None = None) -> int:
         from django.core.management import execute_from_command_line
 
         execute_from_command_line(["nowrongdoor manage", *args.args])
+    return 0
+
+
+def _link_file(args: argparse.Namespace) -> int:
+    from nowrongdoor.identity.features import InputInvalid
+    from nowrongdoor.identity.linkfile import link_file
+    from nowrongdoor.identity.model import DEFAULT_MODEL, ModelFile, Thresholds
+
+    if args.save_model and not args.train:
+        print("--save-model needs --train", file=sys.stderr)
+        return 2
+    thresholds = None
+    if args.link_threshold is not None or args.review_threshold is not None:
+        base = ModelFile.load(args.model or DEFAULT_MODEL).thresholds if not args.train else Thresholds()
+        try:
+            thresholds = Thresholds(link=args.link_threshold if args.link_threshold is not None else base.link,
+                                    review=args.review_threshold if args.review_threshold is not None
+                                    else base.review)
+        except ValueError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+    try:
+        result = link_file(args.input, args.out, model_path=args.model, retrain=args.train,
+                           save_model=args.save_model, thresholds=thresholds, memory_limit=args.memory_limit,
+                           encoded=args.encoded)
+    except InputInvalid as exc:
+        print(f"{args.input}: cannot be linked:", *exc.problems, sep="\n  ", file=sys.stderr)
+        return 1
+    print(result.summary())
+    print(f"wrote {args.out / 'clusters.csv'} and {args.out / 'pairs.csv'}")
+    return 0
+
+
+def _encode_file(args: argparse.Namespace) -> int:
+    from nowrongdoor.identity.encoded import encode_file, read_key
+    from nowrongdoor.identity.encoding import KeyTooShort
+    from nowrongdoor.identity.features import InputInvalid
+
+    try:
+        count = encode_file(args.input, read_key(args.key_file), args.out)
+    except (InputInvalid, KeyTooShort, OSError) as exc:
+        problems = exc.problems if isinstance(exc, InputInvalid) else [str(exc)]
+        print(f"{args.input}: cannot be encoded:", *problems, sep="\n  ", file=sys.stderr)
+        return 1
+    print(f"encoded {count} records into {args.out}: tokens and Bloom filters only; names, dates of birth, "
+          "phones and addresses stay with you")
     return 0
 
 

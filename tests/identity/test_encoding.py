@@ -4,25 +4,21 @@ close and names that differ apart. Names come from the synthetic generator."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import secrets
+from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nowrongdoor.identity.encoding import (
-    BLOOM_BITS,
-    KeyTooShort,
-    bigrams,
-    bloom,
-    dice,
-    encode,
-    swap_token,
-    token,
-)
+from nowrongdoor.identity.encoded import encode_file
+from nowrongdoor.identity.encoding import KeyTooShort, bigrams, bloom, bloom_positions, dice, token
 from nowrongdoor.synth.generator import plan_person
 from nowrongdoor.synth.names import GIRLS, SURNAMES
+from nowrongdoor.synth.people import COLUMNS, population
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))
@@ -32,39 +28,57 @@ def names_filter(key: bytes, *names: str) -> int:
     return bloom(key, (g for n in names for g in bigrams(n.lower())))
 
 
-def test_tokens_are_deterministic_for_a_key_and_differ_under_another_key() -> None:
-    plan = plan_person(3, 1)
-    record = plan.records[0]
-    first = encode(KEY, record_id="a", first_name=record.first_name, last_name=record.last_name,
-                   aliases=record.aliases, birth_date=plan.birth_date, sex=plan.sex)
-    again = encode(KEY, record_id="a", first_name=record.first_name.upper(), last_name=f" {record.last_name} ",
-                   aliases=list(reversed(record.aliases)), birth_date=plan.birth_date, sex=plan.sex)
-    assert first == again  # normalised: case, spaces and alias order do not matter
-    other = encode(OTHER_KEY, record_id="a", first_name=record.first_name, last_name=record.last_name,
-                   aliases=record.aliases, birth_date=plan.birth_date, sex=plan.sex)
-    for name in ("first_name", "last_name", "dob", "dob_year", "dob_swap", "sex", "names_bloom"):
-        assert getattr(first, name) != getattr(other, name), name
-    assert record.first_name.lower() not in repr(first).lower()
-    assert plan.birth_date.isoformat() not in repr(first)
+def _encode(tmp_path: Path, key: bytes, rows: list[dict[str, str]], name: str) -> list[dict[str, object]]:
+    source = tmp_path / f"{name}.csv"
+    with source.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows({c: row.get(c, "") for c in COLUMNS} for row in rows)
+    out = tmp_path / f"{name}.parquet"
+    encode_file(source, key, out, today=dt.date(2026, 6, 30))
+    return pq.read_table(out).to_pylist()
 
 
-def test_another_key_links_nothing() -> None:
-    """Encodings made under different keys agree no more than chance."""
+def _rows(people: int, seed: int = 5) -> list[dict[str, str]]:
+    return [record.row() for record in population(seed, people)]
+
+
+def test_file_encodings_are_deterministic_for_a_key_and_differ_under_another_key(tmp_path: Path) -> None:
+    rows = _rows(30)
+    first = _encode(tmp_path, KEY, rows, "a")
+    shouted = [{**r, "first_name": r["first_name"].upper(), "last_name": f" {r['last_name']} "} for r in rows]
+    assert _encode(tmp_path, KEY, shouted, "b") == first  # normalised before encoding
+    other = _encode(tmp_path, OTHER_KEY, rows, "c")
+    for ours, theirs in zip(first, other, strict=True):
+        for column in ("first_name", "last_name", "dob", "dob_key", "first_sound", "name_tokens", "first_bloom"):
+            if ours[column]:
+                assert ours[column] != theirs[column], column
+        assert ours["birth_year_low"] == theirs["birth_year_low"]  # coarse fields stay in clear
+    raw = (tmp_path / "a.parquet").read_bytes().lower()
+    for row in rows:
+        for value in (row["first_name"], row["last_name"], row["birth_date"], row["phone"]):
+            if len(value) >= 4:
+                assert value.lower().encode() not in raw, value
+
+
+def test_another_key_shares_no_tokens() -> None:
+    """Tokens made under different keys agree no more than chance."""
     people = [plan_person(5, i) for i in range(60)]
-    ours = [encode(KEY, record_id=str(i), first_name=p.records[0].first_name, last_name=p.records[0].last_name,
-                   birth_date=p.birth_date) for i, p in enumerate(people)]
-    theirs = [encode(OTHER_KEY, record_id=str(i), first_name=p.records[0].first_name,
-                     last_name=p.records[0].last_name, birth_date=p.birth_date) for i, p in enumerate(people)]
-    assert not {(o.first_name, o.dob) for o in ours} & {(t.first_name, t.dob) for t in theirs}
-    same_person = [dice(int(o.names_bloom, 16), int(t.names_bloom, 16)) for o, t in zip(ours, theirs, strict=True)]
+    ours = {token(KEY, "name", p.records[0].first_name.lower()) for p in people}
+    theirs = {token(OTHER_KEY, "name", p.records[0].first_name.lower()) for p in people}
+    assert not ours & theirs
+    same_person = [dice(names_filter(KEY, p.records[0].first_name), names_filter(OTHER_KEY, p.records[0].first_name))
+                   for p in people]
     assert max(same_person) < 0.7  # what a random pair of filters looks like, not a match (~0.9+)
 
 
-def test_a_day_month_swap_shares_the_swap_token_but_not_the_date_token() -> None:
-    date, swapped = dt.date(2012, 3, 4), dt.date(2012, 4, 3)
-    assert swap_token(KEY, date) == swap_token(KEY, swapped)
-    assert token(KEY, "dob", date.isoformat()) != token(KEY, "dob", swapped.isoformat())
-    assert swap_token(KEY, date) != swap_token(KEY, dt.date(2013, 3, 4))
+def test_a_day_month_swap_shares_the_day_month_token_but_not_the_date_token(tmp_path: Path) -> None:
+    base = {"first_name": "Quenby", "last_name": "Marlowitz", "sex": "female"}
+    rows = [{**base, "record_id": r, "birth_date": d}
+            for r, d in (("a", "2012-03-04"), ("b", "2012-04-03"), ("c", "2013-03-04"))]
+    a, b, c = _encode(tmp_path, KEY, rows, "swap")
+    assert a["dob_key"] == b["dob_key"] != c["dob_key"]
+    assert a["dob"] != b["dob"]
 
 
 def test_name_filters_keep_close_names_close_and_different_names_apart() -> None:
@@ -88,8 +102,7 @@ def test_the_filter_dice_follows_the_bigram_dice(a: str, b: str) -> None:
 
 def test_empty_values_give_empty_tokens_and_keys_must_be_long() -> None:
     assert token(KEY, "first_name", "") == ""
-    record = encode(KEY, record_id="x", first_name="", last_name="Doe")
-    assert record.dob == record.dob_swap == record.sex == "" and len(record.names_bloom) == BLOOM_BITS // 4
+    assert bloom_positions(KEY, []) == []
     with pytest.raises(KeyTooShort):
         token(b"short", "first_name", "ana")
     assert len(token(secrets.token_bytes(32), "first_name", "ana")) == 26  # 128 bits in base32

@@ -1,0 +1,281 @@
+"""The linkage model: which pairs of records are compared, how, and how the evidence is
+weighed (Fellegi-Sunter, through Splink).
+
+Comparisons are written for this population (see ``features`` for the columns):
+
+- **first name**: exact, the same given name through a nickname or short form, close
+  spelling (Jaro-Winkler), the same sound, or found among the other record's names;
+- **surname**: exact, a shared part of a hyphenated or double surname, close spelling,
+  the same sound, or found among the other record's names and aliases (a changed surname);
+- **aliases**: the same alias on both records, or an alias that is the other's name;
+- **birth**: the same date; day and month swapped; one character different; birth-year
+  ranges that overlap (an age stated on a day); a **stated adult age** on a record whose
+  range lies up to seven years before the other's (the false age a victim gives when
+  arrested); ranges within two years; otherwise apart;
+- **sex** (a missing value is no evidence), **place** (ZIP, its first three digits,
+  county), **phone**, **street address**.
+
+Parameters are trained without labels: ``u`` (how often levels agree by chance) by random
+sampling, ``m`` (how often true matches agree) by expectation maximisation on two
+blocking passes. A trained model is saved as a versioned JSON file.
+
+The **baseline** is plain Splink as most users would start: first and last name and date
+of birth with exact and Levenshtein levels and default settings. The accuracy benchmark
+runs both on the same data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+MODEL_FORMAT = 1
+FEATURES_VERSION = 1
+DEFAULT_MODEL = Path(__file__).with_name("content") / "linkage-model.json"
+
+logging.getLogger("splink").setLevel(logging.WARNING)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Pairs at or above ``link`` are joined automatically; pairs from ``review`` up to
+    ``link`` go to a person; below ``review`` nothing happens."""
+
+    link: float = 0.99
+    review: float = 0.80
+
+    def __post_init__(self) -> None:
+        if not 0 < self.review <= self.link < 1:
+            raise ValueError("thresholds must satisfy 0 < review <= link < 1")
+
+
+def _level(sql: str, label: str) -> cll.CustomLevel:
+    return cll.CustomLevel(sql, label, base_dialect_str="duckdb")
+
+
+def _null(*columns: str) -> dict[str, Any]:
+    either = " OR ".join(f"{c}_l IS NULL OR {c}_r IS NULL" for c in columns)
+    return {"sql_condition": either, "label_for_charts": "missing on one record", "is_null_level": True}
+
+
+def _empty_list(column: str) -> str:
+    return f"(len({column}_l) = 0 AND len({column}_r) = 0)"
+
+
+def _dice(column: str, at_least: float) -> str:
+    """Dice coefficient of two Bloom filters (bitstrings) at least ``at_least``."""
+    return (f"bit_count({column}_l) > 0 AND bit_count({column}_r) > 0 AND 2.0 * bit_count({column}_l & {column}_r) "
+            f"/ (bit_count({column}_l) + bit_count({column}_r)) >= {at_least}")
+
+
+def comparisons(encoded: bool = False) -> list[cl.CustomComparison]:
+    """Our comparisons, most specific level first. ``encoded``: the privacy-preserving
+    variant, where spelling similarity is the Dice coefficient of the names' Bloom
+    filters and a date cannot be "one character different"."""
+    first_alike = _dice("first_bloom", 0.7) if encoded else "jaro_winkler_similarity(first_name_l, first_name_r) >= 0.9"
+    last_alike = _dice("last_bloom", 0.7) if encoded else "jaro_winkler_similarity(last_name_l, last_name_r) >= 0.9"
+    one_off = [] if encoded else [_level("levenshtein(dob_l, dob_r) <= 1", "one character different")]
+    street_alike = [] if encoded else [
+        _level("jaro_winkler_similarity(street_address_l, street_address_r) >= 0.9", "spelled alike")]
+    return [
+        cl.CustomComparison([
+            _null("first_name"),
+            cll.ExactMatchLevel("first_name", term_frequency_adjustments=True),
+            _level("list_has_any(given_names_l, given_names_r)", "same given name (nickname or short form)"),
+            _level(first_alike, "spelled alike"),
+            _level("first_sound_l = first_sound_r", "sounds alike"),
+            _level("list_has_any(given_names_l, name_tokens_r) OR list_has_any(given_names_r, name_tokens_l)",
+                   "among the other record's names"),
+            cll.ElseLevel(),
+        ], output_column_name="first_name", comparison_description="first name"),
+        cl.CustomComparison([
+            _null("last_name"),
+            cll.ExactMatchLevel("last_name", term_frequency_adjustments=True),
+            _level("list_has_any(last_parts_l, last_parts_r)", "shares a surname part"),
+            _level(last_alike, "spelled alike"),
+            _level("last_sound_l = last_sound_r", "sounds alike"),
+            _level("list_has_any(last_parts_l, alias_tokens_r) OR list_has_any(last_parts_r, alias_tokens_l)",
+                   "among the other record's aliases (changed surname)"),
+            cll.ElseLevel(),
+        ], output_column_name="last_name", comparison_description="surname"),
+        cl.CustomComparison([
+            {"sql_condition": f"{_empty_list('alias_tokens')}", "label_for_charts": "no aliases",
+             "is_null_level": True},
+            _level("list_has_any(alias_tokens_l, alias_tokens_r)", "same alias"),
+            _level("list_has_any(alias_tokens_l, name_tokens_r) OR list_has_any(alias_tokens_r, name_tokens_l)",
+                   "an alias is the other's name"),
+            cll.ElseLevel(),
+        ], output_column_name="aliases", comparison_description="aliases"),
+        cl.CustomComparison([
+            _null("birth_year_low"),
+            _level("dob_l = dob_r", "same date of birth"),
+            _level("dob_key_l = dob_key_r", "day and month swapped"),
+            *one_off,
+            _level("greatest(birth_year_low_l, birth_year_low_r) <= least(birth_year_high_l, birth_year_high_r)",
+                   "birth years overlap"),
+            _level("(stated_adult_l AND birth_year_high_r - birth_year_high_l BETWEEN 1 AND 7) OR "
+                   "(stated_adult_r AND birth_year_high_l - birth_year_high_r BETWEEN 1 AND 7)",
+                   "stated an adult age: plausibly a false one"),
+            _level("abs(birth_year_low_l - birth_year_low_r) <= 2", "birth years within two"),
+            cll.ElseLevel(),
+        ], output_column_name="birth", comparison_description="date of birth or stated age"),
+        cl.CustomComparison([
+            _null("sex"),
+            cll.ExactMatchLevel("sex"),
+            cll.ElseLevel(),
+        ], output_column_name="sex", comparison_description="sex"),
+        cl.CustomComparison([
+            {"sql_condition": "(postcode_l IS NULL AND county_l IS NULL) OR (postcode_r IS NULL AND county_r IS NULL)",
+             "label_for_charts": "missing on one record", "is_null_level": True},
+            _level("postcode_l = postcode_r", "same ZIP code"),
+            _level("zip3_l = zip3_r", "same ZIP area"),
+            _level("county_l = county_r", "same county"),
+            cll.ElseLevel(),
+        ], output_column_name="place", comparison_description="ZIP code and county"),
+        cl.CustomComparison([
+            _null("phone"),
+            cll.ExactMatchLevel("phone"),
+            cll.ElseLevel(),
+        ], output_column_name="phone", comparison_description="phone"),
+        cl.CustomComparison([
+            _null("street_address"),
+            cll.ExactMatchLevel("street_address"),
+            *street_alike,
+            cll.ElseLevel(),
+        ], output_column_name="street_address", comparison_description="street address"),
+    ]
+
+
+def blocking_rules() -> list[Any]:
+    """Which pairs are compared at all (a union of equi-joins)."""
+    return [
+        block_on("dob_key", "substr(first_key, 1, 1)"),
+        block_on("dob_key", "last_sound"),
+        block_on("name_keys", arrays_to_explode=["name_keys"]),
+        block_on("first_sound", "last_sound", "sex"),
+        block_on("phone"),
+        block_on("first_key", "postcode"),
+        block_on("last_sound", "zip3", "sex"),
+        block_on("street_address", "zip3"),
+    ]
+
+
+def settings(encoded: bool = False) -> SettingsCreator:
+    return SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=comparisons(encoded),  # type: ignore[arg-type]
+        blocking_rules_to_generate_predictions=blocking_rules(),
+        retain_intermediate_calculation_columns=True,
+        additional_columns_to_retain=["source"],
+    )
+
+
+def baseline_settings() -> SettingsCreator:
+    """Plain Splink: names and date of birth, exact and Levenshtein levels, defaults."""
+    return SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=[
+            cl.LevenshteinAtThresholds("first_name", [1, 2]),
+            cl.LevenshteinAtThresholds("last_name", [1, 2]),
+            cl.LevenshteinAtThresholds("dob", [1, 2]),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("first_name", "dob"), block_on("last_name", "dob"), block_on("first_name", "last_name"),
+        ],
+        additional_columns_to_retain=["source"],
+    )
+
+
+# Deterministic rules (almost no false positives) for the share of matching pairs.
+_DETERMINISTIC: list[Any] = [
+    "l.first_name = r.first_name AND l.last_name = r.last_name AND l.dob = r.dob",
+    "l.phone = r.phone AND l.dob = r.dob",
+]
+_EM_PASSES = [block_on("dob"), block_on("phone"), block_on("first_key", "last_sound", "postcode")]
+_BASELINE_EM = [block_on("dob"), block_on("first_name", "last_name")]
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """A saved model: Splink's settings and parameters plus what produced them."""
+
+    format: int
+    kind: str  # "nowrongdoor", "encoded" (privacy-preserving) or "baseline"
+    features_version: int
+    trained_on: str
+    records: int
+    thresholds: Thresholds
+    splink: dict[str, Any]
+
+    def save(self, path: Path) -> None:
+        data = asdict(self)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+    @classmethod
+    def load(cls, path: Path) -> ModelFile:
+        data = json.loads(path.read_text())
+        if data.get("format") != MODEL_FORMAT or data.get("features_version") != FEATURES_VERSION:
+            raise ValueError(f"{path}: model format {data.get('format')}/features {data.get('features_version')}"
+                             f" is not {MODEL_FORMAT}/{FEATURES_VERSION}; retrain it")
+        data["thresholds"] = Thresholds(**data["thresholds"])
+        return cls(**data)
+
+
+def _linker(con: duckdb.DuckDBPyConnection, table: str, model: SettingsCreator | dict[str, Any]) -> Linker:
+    api = DuckDBAPI(connection=con)
+    return Linker(api.register(table), model, log_level=logging.WARNING)
+
+
+def train(con: duckdb.DuckDBPyConnection, table: str, *, kind: str = "nowrongdoor", u_pairs: float = 1e7,
+          seed: int = 1, trained_on: str = "", thresholds: Thresholds | None = None) -> ModelFile:
+    """Train a model of ``kind`` on the prepared ``table`` without labels."""
+    baseline = kind == "baseline"
+    linker = _linker(con, table, baseline_settings() if baseline else settings(encoded=kind == "encoded"))
+    linker.training.estimate_probability_two_random_records_match(_DETERMINISTIC, recall=0.6)
+    linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed)
+    for rule in _BASELINE_EM if baseline else _EM_PASSES:
+        linker.training.estimate_parameters_using_expectation_maximisation(rule, record_sample_proportion=1.0)
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    return ModelFile(
+        format=MODEL_FORMAT, kind=kind, features_version=FEATURES_VERSION,
+        trained_on=trained_on, records=int(rows), thresholds=thresholds or Thresholds(),
+        splink=linker.misc.save_model_to_json(),
+    )
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    pairs: str  # table: unique_id_l, unique_id_r, match_probability, match_weight, gamma/bf columns
+    clusters: str  # table: unique_id, cluster_id
+    compared: int  # pairs scored (after blocking)
+
+
+def link(con: duckdb.DuckDBPyConnection, table: str, model: ModelFile, *, keep_above: float | None = None,
+         keep_blocked: str | None = None) -> LinkResult:
+    """Score every blocked pair of ``table`` and cluster at the model's link threshold.
+
+    Pairs at or above ``keep_above`` (default: the review threshold) are kept in
+    ``nwd_pairs``; clusters are written to ``nwd_clusters``. ``keep_blocked`` names a
+    table to keep every compared pair in (for measuring blocking recall)."""
+    linker = _linker(con, table, model.splink)
+    keep = model.thresholds.review if keep_above is None else keep_above
+    blocked = linker.inference.compute_blocked_pairs_for_predict()  # cached: predict() scores these
+    compared: int = con.execute(f"SELECT count(*) FROM {blocked.physical_name}").fetchall()[0][0]
+    if keep_blocked:
+        con.execute(f"CREATE OR REPLACE TABLE {keep_blocked} AS SELECT join_key_l AS unique_id_l, "
+                    f"join_key_r AS unique_id_r FROM {blocked.physical_name}")
+    predictions = linker.inference.predict(threshold_match_probability=keep, warning_mode="never")
+    con.execute(f"CREATE OR REPLACE TABLE nwd_pairs AS SELECT * FROM {predictions.physical_name}")
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, threshold_match_probability=model.thresholds.link)
+    con.execute(f"CREATE OR REPLACE TABLE nwd_clusters AS SELECT unique_id, cluster_id FROM {clusters.physical_name}")
+    return LinkResult(pairs="nwd_pairs", clusters="nwd_clusters", compared=compared)

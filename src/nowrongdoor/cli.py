@@ -300,8 +300,13 @@ def _link_file(args: argparse.Namespace) -> int:
         print("--save-model needs --train", file=sys.stderr)
         return 2
     thresholds = None
+    try:
+        model = None if args.train else ModelFile.load(args.model or DEFAULT_MODEL)
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        print(f"the model file cannot be used: {exc}", file=sys.stderr)
+        return 2
     if args.link_threshold is not None or args.review_threshold is not None:
-        base = ModelFile.load(args.model or DEFAULT_MODEL).thresholds if not args.train else Thresholds()
+        base = model.thresholds if model else Thresholds()
         try:
             thresholds = Thresholds(link=args.link_threshold if args.link_threshold is not None else base.link,
                                     review=args.review_threshold if args.review_threshold is not None

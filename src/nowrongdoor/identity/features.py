@@ -104,17 +104,24 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, table: str = "raw_inpu
         elif suffix in {".csv", ".txt"}:
             source = f"read_csv('{_quote(path)}', all_varchar = true, header = true, auto_detect = true)"
         else:
-            raise InputInvalid([f"{path.name}: expected a .csv or .parquet file"])
-        columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+            raise InputInvalid([f"{path.name}: expected a .csv, .txt (CSV) or .parquet file"])
+        described = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
     except duckdb.Error as exc:
         raise InputInvalid([f"{path.name}: cannot be read ({str(exc).splitlines()[0]})"]) from exc
+    columns = [row[0] for row in described]
+    types = {row[0]: str(row[1]).upper() for row in described}
     lowered = {c.strip().lower(): c for c in columns}
     if "record_id" not in lowered:
         raise InputInvalid([f"{path.name}: missing required column record_id (found: {', '.join(columns)})"])
-    select = ", ".join(
-        f'CAST("{lowered[c]}" AS VARCHAR) AS {c}' if c in lowered else f"CAST(NULL AS VARCHAR) AS {c}"
-        for c in INPUT_COLUMNS
-    )
+    def text(column: str) -> str:
+        if column not in lowered:
+            return f"CAST(NULL AS VARCHAR) AS {column}"
+        name = lowered[column]
+        if types[name] == "DATE" or types[name].startswith("TIMESTAMP"):  # typed Parquet dates
+            return f"strftime(CAST(\"{name}\" AS DATE), '%Y-%m-%d') AS {column}"
+        return f'CAST("{name}" AS VARCHAR) AS {column}'
+
+    select = ", ".join(text(c) for c in INPUT_COLUMNS)
     con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT row_number() OVER () AS row_no, {select} FROM {source}")
     count: int = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     return count
@@ -137,8 +144,9 @@ def validate(con: duckdb.DuckDBPyConnection, table: str = "raw_input", today: dt
          "'''' || birth_date || ''' is not a date (YYYY-MM-DD)'"),
         ("birth_date", f"try_strptime(trim(birth_date), '%Y-%m-%d') NOT BETWEEN DATE '1900-01-01' AND DATE '{today}'",
          "'''' || birth_date || ''' is outside 1900-01-01..today'"),
-        ("age_stated", "nullif(trim(age_stated), '') IS NOT NULL AND coalesce(try_cast(trim(age_stated) AS INTEGER)"
-         " NOT BETWEEN 0 AND 120, true)", "'''' || age_stated || ''' is not an age in years (0-120)'"),
+        ("age_stated", "nullif(trim(age_stated), '') IS NOT NULL AND (NOT regexp_full_match(trim(age_stated), "
+         "'[0-9]+') OR try_cast(trim(age_stated) AS INTEGER) NOT BETWEEN 0 AND 120)",
+         "'''' || age_stated || ''' is not an age in whole years (0-120)'"),
         ("age_recorded_on", "nullif(trim(age_recorded_on), '') IS NOT NULL AND "
          "try_strptime(trim(age_recorded_on), '%Y-%m-%d') IS NULL",
          "'''' || age_recorded_on || ''' is not a date (YYYY-MM-DD)'"),

@@ -127,8 +127,8 @@ def test_missing_record_id_column_is_named(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("name", "exists", "message"), [
-    ("records.xlsx", True, "expected a .csv or .parquet file"),
-    ("records.json", True, "expected a .csv or .parquet file"),
+    ("records.xlsx", True, "expected a .csv, .txt (CSV) or .parquet file"),
+    ("records.json", True, "expected a .csv, .txt (CSV) or .parquet file"),
     ("absent.csv", False, "no such file"),
 ])
 def test_wrong_kind_or_missing_file_is_refused(tmp_path: Path, name: str, exists: bool, message: str) -> None:

@@ -31,17 +31,32 @@ else
   summary+=("migrations: MISSING (run: .venv/bin/nowrongdoor manage makemigrations)"); failed=1
 fi
 
-browser_args=()
+skip=()
 if [ -x /usr/bin/chromium ]; then
   browser_note="browser (e2e) tests: run"
 else
-  browser_args=(-m "not e2e")
+  skip+=("not e2e")
   browser_note="browser (e2e) tests: SKIPPED - Chromium not installed at /usr/bin/chromium (apt-get install chromium)"
   [ "$require_all" = 1 ] && { echo "Chromium is required (NWD_REQUIRE_ALL=1)"; failed=1; }
 fi
+if command -v java >/dev/null 2>&1; then
+  spark_note="Spark (PySpark local mode) tests: run, in the SQLite pass"
+else
+  skip+=("not spark")
+  spark_note="Spark (PySpark local mode) tests: SKIPPED - no Java runtime (apt-get install default-jre-headless)"
+  [ "$require_all" = 1 ] && { echo "Java is required for the Spark tests (NWD_REQUIRE_ALL=1)"; failed=1; }
+fi
+markers() {  # a pytest -m expression joining the skips given
+  local expr="" m
+  for m in "$@"; do expr="${expr:+$expr and }$m"; done
+  [ -n "$expr" ] && printf '%s' "$expr"
+}
+sqlite_args=(); pg_args=()
+expr="$(markers "${skip[@]}")"; [ -n "$expr" ] && sqlite_args=(-m "$expr")
+expr="$(markers "${skip[@]}" "not spark")"; pg_args=(-m "$expr")  # no database in them: once is enough
 
 step "tests on SQLite"
-if env -u DATABASE_URL .venv/bin/pytest "${browser_args[@]}" "$@"; then
+if env -u DATABASE_URL .venv/bin/pytest "${sqlite_args[@]}" "$@"; then
   summary+=("SQLite suite: passed")
 else
   summary+=("SQLite suite: FAILED"); failed=1
@@ -60,7 +75,7 @@ psycopg.connect(host=u.hostname, port=u.port or 5432, user=u.username, password=
 PY
 then
   step "tests on PostgreSQL ($pg_url)"
-  if DATABASE_URL="$pg_url" .venv/bin/pytest "${browser_args[@]}" "$@"; then
+  if DATABASE_URL="$pg_url" .venv/bin/pytest "${pg_args[@]}" "$@"; then
     summary+=("PostgreSQL suite: passed")
   else
     summary+=("PostgreSQL suite: FAILED"); failed=1
@@ -70,7 +85,7 @@ else
   [ "$require_all" = 1 ] && { echo "PostgreSQL is required (NWD_REQUIRE_ALL=1)"; failed=1; }
 fi
 
-summary+=("$browser_note")
+summary+=("$browser_note" "$spark_note")
 echo; echo "== summary"
 printf '  %s\n' "${summary[@]}"
 exit $failed

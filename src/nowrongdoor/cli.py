@@ -6,6 +6,7 @@
     nowrongdoor migrate                                  create or upgrade the database
     nowrongdoor tick [--every N]                         evaluate events, mark overdue tasks, escalate
     nowrongdoor synth --youth N --seed S [--counties C]  generate (or resume) a synthetic county
+    nowrongdoor link [--full]                            link the platform's records into youth; queue doubts
     nowrongdoor synth-records --people N --out DIR       synthetic linkage records + separate truth file
     nowrongdoor link-file INPUT --out DIR [--train]      link a CSV/Parquet file of records (no database)
     nowrongdoor encode-file INPUT --key-file K --out F   encode records for privacy-preserving linkage
@@ -192,6 +193,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     load.add_argument("--user", required=True, help="the agency administrator loading it")
     load.add_argument("--report", type=Path, help="write the row-by-row problems here (CSV)")
 
+    linkdb = sub.add_parser("link", help="link the platform's source records into youth (incremental by default)")
+    linkdb.add_argument("--full", action="store_true", help="score every record, not only those added since the "
+                        "last run (stewards' decisions are still respected)")
+    linkdb.add_argument("--model", type=Path, help="a saved model file (default: the platform's)")
+
     records = sub.add_parser("synth-records", help="write synthetic records for linkage, with a separate truth file")
     records.add_argument("--people", type=int, required=True)
     records.add_argument("--seed", type=int, default=1)
@@ -208,6 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     linkf.add_argument("--link-threshold", type=float, help="match probability at which records are joined")
     linkf.add_argument("--review-threshold", type=float, help="match probability from which pairs are listed")
     linkf.add_argument("--memory-limit", default="4GB", help="DuckDB memory limit (spills to disk beyond it)")
+    linkf.add_argument("--backend", choices=["duckdb", "spark"], default="duckdb",
+                       help="spark: link with the saved model on Spark (docs/identity-resolution.md)")
+    linkf.add_argument("--spark-master", default="local[2]", help="Spark master URL (default: local, 2 cores)")
     linkf.add_argument("--encoded", action="store_true", help="the input is an encoded file (privacy-preserving "
                        "mode); needs --train or a privacy-preserving --model")
 
@@ -253,6 +262,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if story:
             print(f"\nPlacement story: a synthetic girl's foster family ({story['resource']}) holds her bed after "
                   "an absence; sign in as cws.placement and open Placements.")
+        from nowrongdoor.directory.models import User
+        from nowrongdoor.identity.services import run_linkage
+
+        run = run_linkage(actor=User.objects.get(username="system.admin"))
+        print(f"\nIdentity resolution: {run.merges} youth merged across agencies, {run.queued} possible matches "
+              "for a steward (sign in as county.steward).")
         if args.no_serve:
             return 0
         _serve(args.host, args.port, 1, 8)
@@ -280,6 +295,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _import(args.file, args.mapping, args.user, args.report)
     elif args.command == "synth":
         _synth(args.youth, args.seed, args.counties)
+    elif args.command == "link":
+        return _link_platform(args)
     elif args.command == "audit":
         return _audit_verify()
     elif args.command == "token":
@@ -317,12 +334,31 @@ def _link_file(args: argparse.Namespace) -> int:
     try:
         result = link_file(args.input, args.out, model_path=args.model, retrain=args.train,
                            save_model=args.save_model, thresholds=thresholds, memory_limit=args.memory_limit,
-                           encoded=args.encoded)
+                           encoded=args.encoded, backend=args.backend, spark_master=args.spark_master)
     except InputInvalid as exc:
         print(f"{args.input}: cannot be linked:", *exc.problems, sep="\n  ", file=sys.stderr)
         return 1
     print(result.summary())
     print(f"wrote {args.out / 'clusters.csv'} and {args.out / 'pairs.csv'}")
+    return 0
+
+
+def _link_platform(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from nowrongdoor.directory.models import User
+    from nowrongdoor.identity.services import run_linkage
+    from nowrongdoor.youth.models import SourceRecord
+
+    system = User.objects.filter(role="system_admin", is_active=True).order_by("pk").first()
+    if system is None:
+        print("No active system administrator account exists to act as.", file=sys.stderr)
+        return 2
+    with tqdm(total=SourceRecord.objects.count(), unit="record", desc="Reading records", disable=None) as bar:
+        run = run_linkage(actor=system, full=args.full, model_path=args.model, progress=bar.update)
+    print(f"{run.kind} linkage run {run.pk}: {run.records} records ({run.new_records} new), {run.merges} youth "
+          f"merged, {run.queued} pairs queued for review, {run.kept_apart} links not made because a steward said "
+          f"not the same, {run.blocked} merges blocked by a rule")
     return 0
 
 

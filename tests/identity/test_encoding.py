@@ -106,3 +106,25 @@ def test_empty_values_give_empty_tokens_and_keys_must_be_long() -> None:
     with pytest.raises(KeyTooShort):
         token(b"short", "first_name", "ana")
     assert len(token(secrets.token_bytes(32), "first_name", "ana")) == 26  # 128 bits in base32
+
+
+def test_files_encoded_under_two_keys_link_nothing_across_them(tmp_path: Path) -> None:
+    """The same youth encoded by two groups of agencies with different keys: the hub links
+    each group's records (the machinery works on encodings) but never across the groups."""
+    import pyarrow as pa
+
+    from nowrongdoor.identity.linkfile import link_file
+
+    rows = _rows(400, seed=11)
+    ours = _encode(tmp_path, KEY, [{**r, "record_id": f"ours-{r['record_id']}"} for r in rows], "ours")
+    theirs = _encode(tmp_path, OTHER_KEY, [{**r, "record_id": f"theirs-{r['record_id']}"} for r in rows], "theirs")
+    combined = tmp_path / "combined.parquet"
+    schema = pq.read_schema(tmp_path / "ours.parquet")
+    pq.write_table(pa.Table.from_pylist(ours + theirs, schema=schema), combined)
+    result = link_file(combined, tmp_path / "out", retrain=True, encoded=True, today=dt.date(2026, 6, 30))
+    with (tmp_path / "out" / "pairs.csv").open() as f:
+        pairs = list(csv.DictReader(f))
+    within = [p for p in pairs if p["record_id_l"].split("-")[0] == p["record_id_r"].split("-")[0]]
+    across = [p for p in pairs if p["record_id_l"].split("-")[0] != p["record_id_r"].split("-")[0]]
+    assert result.links > 100 and len(within) == len(pairs)
+    assert across == []

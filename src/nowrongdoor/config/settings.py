@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "nowrongdoor.protocols",
     "nowrongdoor.cases",
     "nowrongdoor.placements",
+    "nowrongdoor.identity",
     "nowrongdoor.synth",
     "nowrongdoor.web",
 ]

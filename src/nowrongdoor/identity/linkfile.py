@@ -40,17 +40,22 @@ class LinkFileResult:
         steps = ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items())
         return (f"linked {self.records} records into {self.clusters} youth: {self.links} pairs joined, "
                 f"{self.review} pairs for review, {self.compared} pairs compared "
-                f"({2 * self.compared / max(self.records, 1):.1f} per record); model {self.model}; {steps}")
+                f"({self.compared / max(self.records, 1):.1f} per record); model {self.model}; {steps}")
 
 
 def link_file(input_path: Path, out: Path, *, model_path: Path | None = None, retrain: bool = False,
               save_model: Path | None = None, thresholds: Thresholds | None = None, memory_limit: str = "4GB",
-              today: dt.date | None = None, encoded: bool = False, con: duckdb.DuckDBPyConnection | None = None
-              ) -> LinkFileResult:
+              today: dt.date | None = None, encoded: bool = False, backend: str = "duckdb",
+              spark_master: str = "local[2]", con: duckdb.DuckDBPyConnection | None = None) -> LinkFileResult:
     """Link ``input_path`` and write ``clusters.csv`` and ``pairs.csv`` into ``out``.
 
     ``encoded``: the input is an agency's encoded file (``encoded.encode_file``), linked
     with a privacy-preserving model (trained here with ``retrain``, or ``model_path``)."""
+    if backend not in ("duckdb", "spark"):
+        raise features.InputInvalid([f"no backend {backend!r}: duckdb or spark"])
+    if backend == "spark" and (retrain or encoded):
+        raise features.InputInvalid(["on Spark the saved clear-text model links; train with DuckDB on a sample "
+                                     "(--train), then link with --backend spark --model FILE"])
     if encoded and not retrain and model_path is None:
         raise features.InputInvalid(["an encoded file needs --train or a privacy-preserving --model"])
     seconds: dict[str, float] = {}
@@ -82,7 +87,13 @@ def link_file(input_path: Path, out: Path, *, model_path: Path | None = None, re
             if thresholds is not None:
                 model = ModelFile(**{**model.__dict__, "thresholds": thresholds})
         mark = time.perf_counter()
-        result = link(con, prepared.table, model)
+        if backend == "spark":
+            from nowrongdoor.identity.spark import link_on_spark, session
+
+            work = Path(spill) / "spark"
+            result = link_on_spark(con, prepared.table, model, work, session(work, master=spark_master))
+        else:
+            result = link(con, prepared.table, model)
         seconds["predict and cluster"] = time.perf_counter() - mark
         counts = write_outputs(con, result, out, model.thresholds)
     seconds["total"] = time.perf_counter() - started

@@ -4,7 +4,7 @@ weighed (Fellegi-Sunter, through Splink).
 Comparisons are written for this population (see ``features`` for the columns):
 
 - **first name**: exact, the same given name through a nickname or short form, close
-  spelling (Jaro-Winkler), the same sound, or found among the other record's names;
+  spelling (edit distance), the same sound, or found among the other record's names;
 - **surname**: exact, a shared part of a hyphenated or double surname, close spelling,
   the same sound, or found among the other record's names and aliases (a changed surname);
 - **aliases**: the same alias on both records, or an alias that is the other's name;
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -57,8 +58,46 @@ class Thresholds:
             raise ValueError("thresholds must satisfy 0 < review <= link < 1")
 
 
+# The few SQL functions that differ between backends, in one place. Everything else in
+# the comparisons is portable SQL.
+DIALECTS: dict[str, dict[str, str]] = {
+    "duckdb": {"overlap": "list_has_any({a}, {b})", "size": "len({a})", "edits": "levenshtein({a}, {b})"},
+    "spark": {"overlap": "arrays_overlap({a}, {b})", "size": "size({a})", "edits": "levenshtein({a}, {b})"},
+}
+
+
+class _Sql:
+    def __init__(self, dialect: str) -> None:
+        if dialect not in DIALECTS:
+            raise ValueError(f"no SQL dialect {dialect!r}; known: {', '.join(DIALECTS)}")
+        self.f = DIALECTS[dialect]
+        self.dialect = dialect
+
+    def overlap(self, a: str, b: str) -> str:
+        return self.f["overlap"].format(a=a, b=b)
+
+    def either_overlap(self, a: str, b: str) -> str:
+        """``a`` of one record meets ``b`` of the other, either way round."""
+        return f"{self.overlap(f'{a}_l', f'{b}_r')} OR {self.overlap(f'{a}_r', f'{b}_l')}"
+
+    def alike(self, column: str) -> str:
+        """Spelled alike: one edit apart, two for names of six letters or more. (Edit
+        distance, not Jaro-Winkler: the backends' Jaro-Winkler implementations differ
+        near any threshold, Levenshtein distance is the same everywhere.)"""
+        a, b = f"{column}_l", f"{column}_r"
+        edits = self.f["edits"].format(a=a, b=b)
+        return f"{edits} <= CASE WHEN least(length({a}), length({b})) >= 6 THEN 2 ELSE 1 END"
+
+    def edits(self, column: str, at_most: int) -> str:
+        return f"{self.f['edits'].format(a=f'{column}_l', b=f'{column}_r')} <= {at_most}"
+
+    def both_empty(self, column: str) -> str:
+        size = self.f["size"]
+        return f"({size.format(a=f'{column}_l')} = 0 AND {size.format(a=f'{column}_r')} = 0)"
+
+
 def _level(sql: str, label: str) -> cll.CustomLevel:
-    return cll.CustomLevel(sql, label, base_dialect_str="duckdb")
+    return cll.CustomLevel(sql, label)
 
 
 def _null(*columns: str) -> dict[str, Any]:
@@ -66,52 +105,47 @@ def _null(*columns: str) -> dict[str, Any]:
     return {"sql_condition": either, "label_for_charts": "missing on one record", "is_null_level": True}
 
 
-def _empty_list(column: str) -> str:
-    return f"(len({column}_l) = 0 AND len({column}_r) = 0)"
-
-
 def _dice(column: str, at_least: float) -> str:
-    """Dice coefficient of two Bloom filters (bitstrings) at least ``at_least``."""
+    """Dice coefficient of two Bloom filters (DuckDB bitstrings) at least ``at_least``."""
     return (f"bit_count({column}_l) > 0 AND bit_count({column}_r) > 0 AND 2.0 * bit_count({column}_l & {column}_r) "
             f"/ (bit_count({column}_l) + bit_count({column}_r)) >= {at_least}")
 
 
-def comparisons(encoded: bool = False) -> list[cl.CustomComparison]:
+def comparisons(encoded: bool = False, dialect: str = "duckdb") -> list[cl.CustomComparison]:
     """Our comparisons, most specific level first. ``encoded``: the privacy-preserving
     variant, where spelling similarity is the Dice coefficient of the names' Bloom
-    filters and a date cannot be "one character different"."""
-    first_alike = _dice("first_bloom", 0.7) if encoded else "jaro_winkler_similarity(first_name_l, first_name_r) >= 0.9"
-    last_alike = _dice("last_bloom", 0.7) if encoded else "jaro_winkler_similarity(last_name_l, last_name_r) >= 0.9"
-    one_off = [] if encoded else [_level("levenshtein(dob_l, dob_r) <= 1", "one character different")]
-    street_alike = [] if encoded else [
-        _level("jaro_winkler_similarity(street_address_l, street_address_r) >= 0.9", "spelled alike")]
+    filters and a date cannot be "one character different" (DuckDB only)."""
+    q = _Sql(dialect)
+    if encoded and dialect != "duckdb":
+        raise ValueError("the privacy-preserving comparisons run on DuckDB only (Bloom filters as bitstrings)")
+    first_alike = _dice("first_bloom", 0.7) if encoded else q.alike("first_name")
+    last_alike = _dice("last_bloom", 0.7) if encoded else q.alike("last_name")
+    one_off = [] if encoded else [_level(q.edits("dob", 1), "one character different")]
+    street_alike = [] if encoded else [_level(q.alike("street_address"), "spelled alike")]
     return [
         cl.CustomComparison([
             _null("first_name"),
             cll.ExactMatchLevel("first_name", term_frequency_adjustments=True),
-            _level("list_has_any(given_names_l, given_names_r)", "same given name (nickname or short form)"),
+            _level(q.overlap("given_names_l", "given_names_r"), "same given name (nickname or short form)"),
             _level(first_alike, "spelled alike"),
             _level("first_sound_l = first_sound_r", "sounds alike"),
-            _level("list_has_any(given_names_l, name_tokens_r) OR list_has_any(given_names_r, name_tokens_l)",
-                   "among the other record's names"),
+            _level(q.either_overlap("given_names", "name_tokens"), "among the other record's names"),
             cll.ElseLevel(),
         ], output_column_name="first_name", comparison_description="first name"),
         cl.CustomComparison([
             _null("last_name"),
             cll.ExactMatchLevel("last_name", term_frequency_adjustments=True),
-            _level("list_has_any(last_parts_l, last_parts_r)", "shares a surname part"),
+            _level(q.overlap("last_parts_l", "last_parts_r"), "shares a surname part"),
             _level(last_alike, "spelled alike"),
             _level("last_sound_l = last_sound_r", "sounds alike"),
-            _level("list_has_any(last_parts_l, alias_tokens_r) OR list_has_any(last_parts_r, alias_tokens_l)",
+            _level(q.either_overlap("last_parts", "alias_tokens"),
                    "among the other record's aliases (changed surname)"),
             cll.ElseLevel(),
         ], output_column_name="last_name", comparison_description="surname"),
         cl.CustomComparison([
-            {"sql_condition": f"{_empty_list('alias_tokens')}", "label_for_charts": "no aliases",
-             "is_null_level": True},
-            _level("list_has_any(alias_tokens_l, alias_tokens_r)", "same alias"),
-            _level("list_has_any(alias_tokens_l, name_tokens_r) OR list_has_any(alias_tokens_r, name_tokens_l)",
-                   "an alias is the other's name"),
+            {"sql_condition": q.both_empty("alias_tokens"), "label_for_charts": "no aliases", "is_null_level": True},
+            _level(q.overlap("alias_tokens_l", "alias_tokens_r"), "same alias"),
+            _level(q.either_overlap("alias_tokens", "name_tokens"), "an alias is the other's name"),
             cll.ElseLevel(),
         ], output_column_name="aliases", comparison_description="aliases"),
         cl.CustomComparison([
@@ -157,7 +191,7 @@ def comparisons(encoded: bool = False) -> list[cl.CustomComparison]:
 def blocking_rules() -> list[Any]:
     """Which pairs are compared at all (a union of equi-joins)."""
     return [
-        block_on("dob_key", "substr(first_key, 1, 1)"),
+        block_on("dob_key", "substr(first_key, 1, 1)", "sex"),
         block_on("dob_key", "last_sound"),
         block_on("name_keys", arrays_to_explode=["name_keys"]),
         block_on("first_sound", "last_sound", "sex"),
@@ -168,10 +202,10 @@ def blocking_rules() -> list[Any]:
     ]
 
 
-def settings(encoded: bool = False) -> SettingsCreator:
+def settings(encoded: bool = False, dialect: str = "duckdb") -> SettingsCreator:
     return SettingsCreator(
         link_type="dedupe_only",
-        comparisons=comparisons(encoded),  # type: ignore[arg-type]
+        comparisons=comparisons(encoded, dialect),  # type: ignore[arg-type]
         blocking_rules_to_generate_predictions=blocking_rules(),
         retain_intermediate_calculation_columns=True,
         additional_columns_to_retain=["source"],
@@ -236,14 +270,17 @@ def _linker(con: duckdb.DuckDBPyConnection, table: str, model: SettingsCreator |
 
 
 def train(con: duckdb.DuckDBPyConnection, table: str, *, kind: str = "nowrongdoor", u_pairs: float = 1e7,
-          seed: int = 1, trained_on: str = "", thresholds: Thresholds | None = None) -> ModelFile:
-    """Train a model of ``kind`` on the prepared ``table`` without labels."""
+          em_pairs: float = 3e6, seed: int = 1, trained_on: str = "", thresholds: Thresholds | None = None
+          ) -> ModelFile:
+    """Train a model of ``kind`` on the prepared ``table`` without labels: ``u`` from
+    ``u_pairs`` random pairs, ``m`` by EM on at most about ``em_pairs`` pairs per pass."""
     baseline = kind == "baseline"
     linker = _linker(con, table, baseline_settings() if baseline else settings(encoded=kind == "encoded"))
     linker.training.estimate_probability_two_random_records_match(_DETERMINISTIC, recall=0.6)
     linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed)
     for rule in _BASELINE_EM if baseline else _EM_PASSES:
-        linker.training.estimate_parameters_using_expectation_maximisation(rule, record_sample_proportion=1.0)
+        linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=em_pairs,
+                                                                           record_sample_proportion=0.05)
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     return ModelFile(
         format=MODEL_FORMAT, kind=kind, features_version=FEATURES_VERSION,
@@ -279,3 +316,40 @@ def link(con: duckdb.DuckDBPyConnection, table: str, model: ModelFile, *, keep_a
         predictions, threshold_match_probability=model.thresholds.link)
     con.execute(f"CREATE OR REPLACE TABLE nwd_clusters AS SELECT unique_id, cluster_id FROM {clusters.physical_name}")
     return LinkResult(pairs="nwd_pairs", clusters="nwd_clusters", compared=compared)
+
+
+def link_new(con: duckdb.DuckDBPyConnection, table: str, new_table: str, old_table: str, model: ModelFile,
+             *, keep_above: float | None = None) -> int:
+    """Incremental linking: score the records of ``new_table`` against ``old_table`` and
+    among themselves (never old against old), with name frequencies from all of
+    ``table``. Pairs at or above ``keep_above`` go to ``nwd_pairs``; returns how many."""
+    api = DuckDBAPI(connection=con)
+    linker = Linker(api.register(table), model.splink, log_level=logging.WARNING)
+    for column in ("first_name", "last_name"):
+        linker.table_management.compute_tf_table(column)
+    keep = model.thresholds.review if keep_above is None else keep_above
+    new, old = api.register(new_table), api.register(old_table)
+    between = linker.inference.predict_between(new, old, threshold_match_probability=keep, warning_mode="never")
+    within = linker.inference.predict_within(new, threshold_match_probability=keep, warning_mode="never")
+    con.execute(f"CREATE OR REPLACE TABLE nwd_pairs AS SELECT * FROM {between.physical_name} "
+                f"UNION ALL BY NAME SELECT * FROM {within.physical_name}")
+    count: int = con.execute("SELECT count(*) FROM nwd_pairs").fetchall()[0][0]
+    return count
+
+
+def evidence_labels(model: ModelFile) -> list[tuple[str, str, dict[int, str]]]:
+    """(output column, description, {comparison vector value: level label}) per comparison."""
+    out = []
+    for comparison in model.splink["comparisons"]:
+        levels = [level for level in comparison["comparison_levels"] if not level.get("is_null_level")]
+        labels = {len(levels) - 1 - i: str(level.get("label_for_charts", "")) for i, level in enumerate(levels)}
+        labels[-1] = "missing on one record"
+        out.append((str(comparison["output_column_name"]), str(comparison.get("comparison_description", "")),
+                    labels))
+    return out
+
+
+def prior_weight(model: ModelFile) -> float:
+    """The weight every pair starts from: log2 of the prior odds that two records match."""
+    lam = float(model.splink["probability_two_random_records_match"])
+    return math.log2(lam / (1 - lam))

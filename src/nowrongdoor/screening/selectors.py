@@ -14,6 +14,7 @@ from django.db.models import Q
 
 from nowrongdoor.access.audit import record_event
 from nowrongdoor.access.decisions import AccessContext, audit_decision, context
+from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.directory.models import User
 from nowrongdoor.errors import AccessDenied, NotFound
 from nowrongdoor.screening.engine import Instrument
@@ -77,7 +78,13 @@ def written_view(actor: User, screening: Screening) -> ScreeningView:
 
 def _individual(ctx: AccessContext, *, object_id: str = "") -> None:
     """A screening is one youth's record: refuse (and audit) a purpose that never opens
-    individual records, such as analytics, whatever agreements say."""
+    individual records, such as analytics, whatever agreements say, and a purpose that
+    does not use screening results at all (identity resolution)."""
+    if "screening" not in vocabulary().purpose_categories(ctx.purpose):
+        record_event(actor=ctx.actor, action="purpose_denied", allowed=False, purpose=ctx.purpose,
+                     object_type="screening", object_id=object_id[:64],
+                     reason=f"purpose {ctx.purpose!r} does not use screening results")
+        raise AccessDenied(f"the purpose {ctx.purpose!r} does not use screening results")
     if not ctx.opens_individual_records():
         record_event(actor=ctx.actor, action="read", allowed=False, purpose=ctx.purpose, category="screening",
                      object_type="screening", object_id=object_id[:64],

@@ -24,6 +24,8 @@ DEMO_ACCOUNTS = [
     ("probation.supervisor", "supervisor", "probation", "Probation", "Probation supervisor"),
     ("probation.admin", "agency_admin", "probation", "Probation", "Agency administrator (probation)"),
     ("clinic.screener", "screener", "health", "Teen Health", "Teen-clinic nurse screener"),
+    ("county.steward", "identity_steward", "child_welfare", "Children and Family",
+     "Identity steward (decides possible matches)"),
     ("county.analyst", "analyst", "child_welfare", "Children and Family", "County analyst"),
     ("system.admin", "system_admin", "child_welfare", "Children and Family", "System administrator"),
 ]

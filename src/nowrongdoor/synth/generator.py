@@ -79,6 +79,12 @@ DEMO_AGREEMENTS: list[tuple[str, str, list[str], list[str], str]] = [
     ("education", "child_welfare", ["identity", "education"], ["case_coordination"], "FERPA"),
     ("education", "probation", ["identity", "education"], ["case_coordination"], "FERPA"),
     ("community_provider", "child_welfare", ["identity", "community_services"], ["case_coordination", "mdt"], "MOU"),
+] + [
+    # The county's identity stewards sit in child welfare: every other agency shares
+    # identity (names, dates of birth, ZIP) with it to decide possible matches, nothing else.
+    (agency_type, "child_welfare", ["identity"], ["identity_resolution"], "MOU")
+    for agency_type in ("probation", "juvenile_court", "law_enforcement", "health", "mental_health", "education",
+                        "community_provider")
 ]
 
 
@@ -365,7 +371,8 @@ def ensure_directory(counties: int) -> tuple[list[County], dict[tuple[int, str, 
                 )
                 agencies[(slot, agency_type, i)] = agency
         for discloser, recipient, categories, purposes, basis in DEMO_AGREEMENTS:
-            title = f"{short} County CSEC protocol: {discloser} to {recipient}"
+            title = f"{short} County CSEC protocol: {discloser} to {recipient}" + (
+                " (identity resolution)" if purposes == ["identity_resolution"] else "")
             if not SharingAgreement.objects.filter(title=title).exists():
                 create_agreement(
                     actor=loader, county=county, title=title, discloser=discloser, recipient=recipient,

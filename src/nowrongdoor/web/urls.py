@@ -1,6 +1,14 @@
 from django.urls import path
 
-from nowrongdoor.web import case_views, import_views, placement_views, screening_views, task_views, views
+from nowrongdoor.web import (
+    case_views,
+    identity_views,
+    import_views,
+    placement_views,
+    screening_views,
+    task_views,
+    views,
+)
 
 app_name = "web"
 
@@ -29,6 +37,9 @@ urlpatterns = [
     path("notifications/<int:notification_id>/read/", task_views.read_notification, name="read_notification"),
     path("audit/", views.audit_log, name="audit_log"),
     path("imports/", import_views.imports, name="imports"),
+    path("identity/", identity_views.queue, name="identity_queue"),
+    path("identity/pairs/<int:review_id>/", identity_views.pair, name="identity_pair"),
+    path("identity/changes/", identity_views.changes, name="identity_changes"),
     path("reviews/", views.break_glass_reviews, name="break_glass_reviews"),
     path("reviews/<int:grant_id>/", views.review_break_glass, name="review_break_glass"),
 ]

@@ -23,6 +23,7 @@ from nowrongdoor.access import services as access_services
 from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.directory.models import User
 from nowrongdoor.errors import ValidationFailed
+from nowrongdoor.identity.selectors import current_public_id
 from nowrongdoor.protocols import selectors as protocol_selectors
 from nowrongdoor.screening import selectors as screening_selectors
 from nowrongdoor.screening.instruments import for_agency_type
@@ -133,6 +134,9 @@ def emergency_access(request: HttpRequest) -> HttpResponse:
 @login_required
 def youth_detail(request: HttpRequest, youth_id: Any) -> HttpResponse:
     actor = _actor(request)
+    moved = current_public_id(str(youth_id))
+    if moved:  # merged by identity resolution: the youth's records now live here
+        return redirect("web:youth_detail", youth_id=moved)
     purpose = _purpose(request, actor)
     view = selectors.get_youth(actor=actor, public_id=str(youth_id), purpose=purpose)
     v = vocabulary()

@@ -26,6 +26,8 @@ from nowrongdoor.directory.models import Agency, County
 class Youth(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField()
+    merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                    help_text="Set when identity resolution merged this youth into another")
 
     class Meta:
         verbose_name_plural = "youth"

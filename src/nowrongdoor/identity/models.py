@@ -52,7 +52,8 @@ class PairReview(models.Model):
     match_weight = models.FloatField()
     prior_weight = models.FloatField(default=0.0)
     evidence = models.JSONField(default=list, help_text="[comparison, level in words, weight in bits] per comparison")
-    run = models.ForeignKey(LinkageRun, on_delete=models.PROTECT, related_name="pairs")
+    run = models.ForeignKey(LinkageRun, on_delete=models.PROTECT, null=True, blank=True, related_name="pairs",
+                            help_text="The run that last scored the pair (none: a decision made without one)")
     status = models.CharField(max_length=10, choices=STATUSES, default=OPEN)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+")

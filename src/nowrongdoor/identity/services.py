@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,7 +65,7 @@ def _youth_relations() -> list[tuple[Any, str]]:
     """(model, field name) of every foreign key to Youth, except identity's own."""
     out = []
     for model in apps.get_models():
-        if model._meta.app_label == "identity" or model is Youth:
+        if model._meta.app_label == "identity" or model is Youth or model._meta.label_lower in _NEVER_MOVED:
             continue
         for field in model._meta.concrete_fields:
             if field.is_relation and field.related_model is Youth:
@@ -73,12 +73,17 @@ def _youth_relations() -> list[tuple[Any, str]]:
     return out
 
 
+# The rules a merge can break: PostgreSQL names the constraint, SQLite the table.
 _RULES = {
-    "placement_one_current_per_youth": "both youth have a current placement; end one first",
-    "absence_one_open_per_youth": "both youth are recorded as missing from placement; record a return first",
-    "complicity_unique": "both youth have a complicity record for the same caregiver",
-    "youth_area_unique": "both youth have the same exploitation area recorded",
+    ("placement_one_current_per_youth", "placements_placement."):
+        "both youth have a current placement; end one first",
+    ("absence_one_open_per_youth", "placements_absence."):
+        "both youth are recorded as missing from placement; record a return first",
+    ("complicity_unique", "placements_complicity."): "both youth have a complicity record for the same caregiver",
+    ("youth_area_unique", "placements_youthexploitationarea."): "both youth have the same exploitation area recorded",
 }
+# Rows that stay with the youth they were written for: the audit log is history.
+_NEVER_MOVED = {"access.auditevent"}
 
 
 def _move(rows: dict[str, list[int]], to: Youth) -> None:
@@ -100,7 +105,8 @@ def _rows_of(youth: Youth) -> dict[str, list[int]]:
 
 def _explain(exc: IntegrityError) -> str:
     text = str(exc)
-    return next((reason for name, reason in _RULES.items() if name in text), "a uniqueness rule would be broken")
+    return next((reason for names, reason in _RULES.items() if any(n in text for n in names)),
+                "a uniqueness rule would be broken")
 
 
 def merge_youth(*, keep: Youth, absorb: Youth, by: User, automatic: bool = False, run: LinkageRun | None = None,
@@ -166,10 +172,29 @@ def undo_change(*, actor: User, change: IdentityChange, reason: str = "") -> Ide
         change.save(update_fields=["undone_by", "undone_at"])
         if change.review_id:
             PairReview.objects.filter(pk=change.review_id).update(status=PairReview.OPEN, version=F("version") + 1)
+        elif change.kind == IdentityChange.MERGE:
+            _keep_apart(change, actor, reason)
         record_event(actor=actor, action=f"identity.undo_{change.kind}", youth_id=change.youth_id,
                      category="identity", purpose=PURPOSE, object_type="identity_change", object_id=str(change.pk),
                      detail={"other_youth": change.other_id, "reason_given": bool(reason)})
     return change
+
+
+def _keep_apart(change: IdentityChange, actor: User, reason: str) -> None:
+    """Undoing an automatic merge says the two youth are not one: record it as a
+    steward's "not the same youth" between a record of each, so no run merges them again."""
+    left = SourceRecord.objects.filter(youth=change.youth).order_by("pk").values_list("pk", flat=True).first()
+    right = SourceRecord.objects.filter(youth=change.other).order_by("pk").values_list("pk", flat=True).first()
+    if left is None or right is None:
+        return
+    low, high = sorted((left, right))
+    PairReview.objects.update_or_create(
+        record_l_id=low, record_r_id=high,
+        defaults={"status": PairReview.NOT_SAME, "decided_by": actor, "decided_at": clock.now(),
+                  "note": (reason or "automatic merge undone")[:4000], "run": change.run},
+        create_defaults={"status": PairReview.NOT_SAME, "decided_by": actor, "decided_at": clock.now(),
+                         "note": (reason or "automatic merge undone")[:4000], "run": change.run,
+                         "match_probability": 0.0, "match_weight": 0.0, "created_at": clock.now()})
 
 
 # -- the steward's decision --------------------------------------------------------------
@@ -252,34 +277,36 @@ def _export(con: duckdb.DuckDBPyConnection, progress: Callable[[int], object] | 
     columns = {c: pa.string() for c in features.INPUT_COLUMNS}
     schema = pa.schema([("row_no", pa.int64()), *columns.items()])
 
-    def batches() -> Iterator[pa.RecordBatch]:
-        query = SourceRecord.objects.order_by("pk").values_list(
-            "pk", "agency__agency_type", "first_name", "middle_name", "last_name", "aliases", "date_of_birth",
-            "estimated_age", "age_recorded_on", "sex", "residence_zip", "residence_county__name")
-        chunk: list[dict[str, Any]] = []
-        for pk, source, first, middle, last, aliases, dob, age, on, sex, zip_code, county in query.iterator(
-                chunk_size=EXPORT_CHUNK):
-            chunk.append({
-                "row_no": pk, "record_id": str(pk), "source": source, "first_name": first, "middle_name": middle,
-                "last_name": last, "aliases": ";".join(a for a in aliases or [] if isinstance(a, str)),
-                "birth_date": dob.isoformat() if dob else None, "age_stated": None if age is None else str(age),
-                "age_recorded_on": on.isoformat() if on else None, "sex": sex if sex in ("female", "male") else "",
-                "street_address": None, "city": None, "postcode": zip_code or None, "county": county, "phone": None,
-            })
-            if len(chunk) >= EXPORT_CHUNK:
-                yield pa.RecordBatch.from_pylist(chunk, schema=schema)
-                if progress:
-                    progress(len(chunk))
-                chunk = []
-        if chunk:
-            yield pa.RecordBatch.from_pylist(chunk, schema=schema)
-            if progress:
-                progress(len(chunk))
+    # Rows are read and inserted here, on the caller's thread and database connection
+    # (inside its transaction), a chunk at a time: never from a DuckDB scan thread.
+    con.execute("CREATE OR REPLACE TABLE raw_input (row_no BIGINT, "
+                + ", ".join(f"{c} VARCHAR" for c in features.INPUT_COLUMNS) + ")")
+    query = SourceRecord.objects.order_by("pk").values_list(
+        "pk", "agency__agency_type", "first_name", "middle_name", "last_name", "aliases", "date_of_birth",
+        "estimated_age", "age_recorded_on", "sex", "residence_zip", "residence_county__name")
 
-    reader = pa.RecordBatchReader.from_batches(schema, batches())
-    con.register("nwd_export", reader)
-    con.execute("CREATE OR REPLACE TABLE raw_input AS SELECT * FROM nwd_export")
-    con.unregister("nwd_export")
+    def insert(chunk: list[dict[str, Any]]) -> None:
+        con.register("nwd_batch", pa.Table.from_pylist(chunk, schema=schema))
+        con.execute("INSERT INTO raw_input SELECT * FROM nwd_batch")
+        con.unregister("nwd_batch")
+        if progress:
+            progress(len(chunk))
+
+    chunk: list[dict[str, Any]] = []
+    for pk, source, first, middle, last, aliases, dob, age, on, sex, zip_code, county in query.iterator(
+            chunk_size=EXPORT_CHUNK):
+        chunk.append({
+            "row_no": pk, "record_id": str(pk), "source": source, "first_name": first, "middle_name": middle,
+            "last_name": last, "aliases": ";".join(a for a in aliases or [] if isinstance(a, str)),
+            "birth_date": dob.isoformat() if dob else None, "age_stated": None if age is None else str(age),
+            "age_recorded_on": on.isoformat() if on else None, "sex": sex if sex in ("female", "male") else "",
+            "street_address": None, "city": None, "postcode": zip_code or None, "county": county, "phone": None,
+        })
+        if len(chunk) >= EXPORT_CHUNK:
+            insert(chunk)
+            chunk = []
+    if chunk:
+        insert(chunk)
     rows, top = con.execute("SELECT count(*), coalesce(max(row_no), 0) FROM raw_input").fetchall()[0]
     return int(rows), int(top)
 

@@ -47,7 +47,8 @@ def pair(request: HttpRequest, review_id: int) -> HttpResponse:
     view = selectors.pair_detail(actor=actor, review_id=review_id)
     low, high = view.bounds
     span = (high - low) or 1.0
-    rows = [{"e": e, "x": 200 * (min(e.before, e.after) - low) / span, "w": max(1.0, 200 * abs(e.weight) / span),
+    rows = [{"e": e, "x": 200 * (min(e.before, e.after) - low) / span,
+             "w": max(1.0, 200 * abs(e.weight) / span) if e.weight else 0.0,
              "for": e.weight > 0} for e in view.evidence]
     zero = 200 * (0 - low) / span
     return render(request, "web/identity_pair.html", {"pair": view, "rows": rows, "zero": zero, "errors": errors,

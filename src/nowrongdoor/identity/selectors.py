@@ -182,18 +182,22 @@ def pair_detail(*, actor: User, review_id: int) -> PairView:
     if review is None:
         raise NotFound("no such pair")
     left, right = _side(actor, review.record_l, review), _side(actor, review.record_r, review)
+    both = left.visible and right.visible
     running = review.prior_weight
     evidence = []
-    for column, level, weight in review.evidence:
+    # The evidence says how the hidden record compares with the visible one ("the same
+    # first name", "day and month swapped"): shown only to a steward who sees both.
+    for column, level, weight in review.evidence if both else []:
         evidence.append(Evidence(gettext(COMPARISONS.get(column, column)), gettext(LEVELS.get(level, level)),
                                  float(weight), running, running + float(weight)))
         running += float(weight)
     return PairView(
-        id=review.pk, probability=review.match_probability, weight=review.match_weight, prior=review.prior_weight,
+        id=review.pk, probability=review.match_probability if both else 0.0,
+        weight=review.match_weight if both else 0.0, prior=review.prior_weight,
         status=review.status, version=review.version, note=review.note,
         decided_by=review.decided_by.username if review.decided_by else "", decided_at=review.decided_at,
         left=left, right=right, same_youth=review.record_l.youth_id == review.record_r.youth_id,
-        evidence=evidence, can_decide=left.visible and right.visible,
+        evidence=evidence, can_decide=both,
     )
 
 

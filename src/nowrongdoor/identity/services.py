@@ -154,14 +154,20 @@ def undo_change(*, actor: User, change: IdentityChange, reason: str = "") -> Ide
     """Undo a merge (every moved row back to the absorbed youth) or a split (the records
     back into the youth they left). Rows created after the change stay where they are."""
     _require_steward(actor)
+    if not _reads_both(actor, change):
+        record_event(actor=actor, action=f"identity.undo_{change.kind}", allowed=False, purpose=PURPOSE,
+                     youth_id=change.youth_id, object_type="identity_change", object_id=str(change.pk),
+                     reason="the steward may not read the records of both youth")
+        raise AccessDenied("you may not read the records of both youth, so you cannot undo this change")
     with transaction.atomic():
         change = IdentityChange.objects.select_for_update().get(pk=change.pk)
         if change.undone_at is not None:
             raise ValidationFailed({"change": ["this change was already undone"]})
-        back_to = change.other if change.kind == IdentityChange.MERGE else change.youth
+        back_to, put_in = (change.other, change.youth) if change.kind == IdentityChange.MERGE else (
+            change.youth, change.other)
         try:
             with transaction.atomic():
-                _move(change.moved, back_to)
+                _move(_still_there(change.moved, put_in), back_to)
                 if change.kind == IdentityChange.MERGE:
                     Youth.objects.filter(pk=change.other_id).update(merged_into=None)
                 else:
@@ -180,6 +186,41 @@ def undo_change(*, actor: User, change: IdentityChange, reason: str = "") -> Ide
     return change
 
 
+def _reads_both(actor: User, change: IdentityChange) -> bool:
+    """Whether the actor may read the identity of a record on each side of the change:
+    one of the records it moved, and one of those it left where they were."""
+    moved = set(change.moved.get("youth.sourcerecord", []))
+    ctx = context(actor, PURPOSE)
+    youth = _chain(change.youth) | _chain(change.other)
+    visible = set(SourceRecord.objects.filter(ctx.readable(["identity"], category_field=None))
+                  .filter(Q(pk__in=moved) | Q(youth__in=youth)).values_list("pk", flat=True))
+    return bool(visible & moved) and bool(visible - moved)
+
+
+def _chain(youth: Youth) -> set[int]:
+    """The youth and every youth it was merged into since, in turn (read afresh)."""
+    chain: set[int] = set()
+    current: int | None = youth.pk
+    while current is not None and current not in chain:
+        chain.add(current)
+        current = Youth.objects.filter(pk=current).values_list("merged_into_id", flat=True).first()
+    return chain
+
+
+def _still_there(moved: dict[str, list[int]], put_in: Youth) -> dict[str, list[int]]:
+    """The moved rows that are still where the change put them: in ``put_in`` or in a
+    youth it was merged into later (rows a later undo already sent elsewhere stay)."""
+    chain = _chain(put_in)
+    out: dict[str, list[int]] = {}
+    for label, ids in moved.items():
+        model = apps.get_model(label)
+        name = next(n for m, n in _youth_relations() if m is model)
+        kept = list(model.objects.filter(pk__in=ids, **{f"{name}__in": chain}).values_list("pk", flat=True))
+        if kept:
+            out[label] = kept
+    return out
+
+
 def _keep_apart(change: IdentityChange, actor: User, reason: str) -> None:
     """Undoing an automatic merge says the two youth are not one: record it as a
     steward's "not the same youth" between a record of each, so no run merges them again."""
@@ -188,13 +229,11 @@ def _keep_apart(change: IdentityChange, actor: User, reason: str) -> None:
     if left is None or right is None:
         return
     low, high = sorted((left, right))
-    PairReview.objects.update_or_create(
-        record_l_id=low, record_r_id=high,
-        defaults={"status": PairReview.NOT_SAME, "decided_by": actor, "decided_at": clock.now(),
-                  "note": (reason or "automatic merge undone")[:4000], "run": change.run},
-        create_defaults={"status": PairReview.NOT_SAME, "decided_by": actor, "decided_at": clock.now(),
-                         "note": (reason or "automatic merge undone")[:4000], "run": change.run,
-                         "match_probability": 0.0, "match_weight": 0.0, "created_at": clock.now()})
+    decided = {"status": PairReview.NOT_SAME, "decided_by": actor, "decided_at": clock.now(),
+               "note": (reason or "automatic merge undone")[:4000]}
+    if not PairReview.objects.filter(record_l_id=low, record_r_id=high).update(**decided, version=F("version") + 1):
+        PairReview.objects.create(record_l_id=low, record_r_id=high, run=change.run, match_probability=0.0,
+                                  match_weight=0.0, created_at=clock.now(), **decided)
 
 
 # -- the steward's decision --------------------------------------------------------------
@@ -375,7 +414,7 @@ def _model_label(path: Path, model: ModelFile) -> str:
 def run_linkage(*, actor: User, full: bool = False, model_path: Path | None = None,
                 progress: Callable[[int], object] | None = None, memory_limit: str = "2GB") -> LinkageRun:
     """Link the platform's source records (see the module docstring)."""
-    if actor.role not in ("system_admin", "identity_steward"):
+    if not actor.is_active or actor.role not in ("system_admin", "identity_steward"):
         record_event(actor=actor, action="identity.link_run", allowed=False, purpose=PURPOSE,
                      reason="only a system administrator or an identity steward starts a linkage run")
         raise AccessDenied("only a system administrator or an identity steward starts a linkage run")

@@ -493,9 +493,7 @@ def _apply(run: LinkageRun, pairs: list[_Pair], model: ModelFile, actor: User) -
     youth_now = dict(SourceRecord.objects.filter(pk__in=ids).values_list("pk", "youth_id"))
     prior = prior_weight(model)
     now = clock.now()
-    for pair in pairs:
-        if pair.probability >= threshold and youth_now.get(pair.left) == youth_now.get(pair.right):
-            continue
+    for pair in pairs:  # what is still apart: the review band, and links a rule or a decision stopped
         if (pair.left, pair.right) in decided or pair.left not in youth_now or pair.right not in youth_now:
             continue
         if youth_now[pair.left] == youth_now[pair.right]:

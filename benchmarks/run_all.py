@@ -23,6 +23,7 @@ def main() -> None:
     run("synth_generation.py", "--youth", youth)
     run("youth_search.py", "--youth", youth)
     run("placement_match.py")
+    run("linkage/accuracy.py")
     pg = os.environ.get("DATABASE_URL", "")
     if pg.startswith(("postgres://", "postgresql://")):
         run("synth_generation.py", "--youth", youth, "--database-url", pg)

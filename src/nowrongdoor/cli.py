@@ -25,6 +25,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 
 def _setup(debug: bool = False) -> None:
@@ -343,16 +344,24 @@ def _link_file(args: argparse.Namespace) -> int:
     return 0
 
 
-def _link_platform(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
+def _system_admin() -> Any:
+    """The account command-line actions act as (and are audited under), or None with a message."""
     from nowrongdoor.directory.models import User
-    from nowrongdoor.identity.services import run_linkage
-    from nowrongdoor.youth.models import SourceRecord
 
     system = User.objects.filter(role="system_admin", is_active=True).order_by("pk").first()
     if system is None:
         print("No active system administrator account exists to act as.", file=sys.stderr)
+    return system
+
+
+def _link_platform(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from nowrongdoor.identity.services import run_linkage
+    from nowrongdoor.youth.models import SourceRecord
+
+    system = _system_admin()
+    if system is None:
         return 2
     with tqdm(total=SourceRecord.objects.count(), unit="record", desc="Reading records", disable=None) as bar:
         run = run_linkage(actor=system, full=args.full, model_path=args.model, progress=bar.update)
@@ -397,11 +406,10 @@ def _audit_verify() -> int:
 def _token(args: argparse.Namespace) -> int:
     from nowrongdoor.access.models import IntegrationToken
     from nowrongdoor.access.services import issue_token, revoke_token
-    from nowrongdoor.directory.models import Agency, User
+    from nowrongdoor.directory.models import Agency
 
-    system = User.objects.filter(role="system_admin", is_active=True).order_by("pk").first()
+    system = _system_admin()
     if system is None:
-        print("No active system administrator account exists to act as.", file=sys.stderr)
         return 2
     if args.token_command == "issue":  # noqa: S105
         agency = Agency.objects.get(pk=args.agency)

@@ -37,7 +37,7 @@ from nowrongdoor.access.audit import record_event
 from nowrongdoor.access.models import SharingAgreement
 from nowrongdoor.directory.models import Agency, County, User
 from nowrongdoor.synth.models import TruthPerson, TruthRecord
-from nowrongdoor.synth.names import BOYS, GIRLS, NICKNAMES, STREET_NAMES, SURNAMES
+from nowrongdoor.synth.names import BOYS, GIRLS, NICKNAMES, STREET_NAMES, SURNAMES, typo
 from nowrongdoor.youth.models import Contact, SourceRecord, Youth
 from nowrongdoor.youth.names import search_name
 
@@ -143,18 +143,6 @@ def _uuid(rng: random.Random) -> uuid.UUID:
 
 def _moment(rng: random.Random, day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(rng.randrange(24), rng.randrange(60)), tzinfo=dt.UTC)
-
-
-def _typo(rng: random.Random, name: str) -> str:
-    if len(name) < 4:
-        return name
-    i = rng.randrange(1, len(name) - 1)
-    kind = rng.random()
-    if kind < 0.4:
-        return name[:i] + name[i + 1] + name[i] + name[i + 2:]
-    if kind < 0.7:
-        return name[:i] + name[i + 1:]
-    return name[:i] + rng.choice("aeinorst") + name[i + 1:]
 
 
 def plan_person(seed: int, index: int, counties: int = 1) -> PersonPlan:
@@ -284,7 +272,7 @@ def plan_person(seed: int, index: int, counties: int = 1) -> PersonPlan:
             r_first = NICKNAMES[first]
             noise.append("nickname")
         if rng.random() < 0.08:
-            r_last = _typo(rng, r_last)
+            r_last = typo(rng, r_last)
             noise.append("typo")
         if rng.random() < 0.05 and birth.day <= 12 and birth.day != birth.month:
             r_dob = dt.date(birth.year, birth.day, birth.month)

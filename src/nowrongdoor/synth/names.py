@@ -1,4 +1,7 @@
-"""Name pools for synthetic youth. Common given names and surnames, no real person."""
+"""Name pools for synthetic youth (common given names and surnames, no real person), and
+the typing errors records carry."""
+
+import random
 
 GIRLS = (
     "Destiny Jasmine Aaliyah Maria Sofia Isabella Emily Ashley Brianna Jessica Vanessa Alexis "
@@ -25,3 +28,16 @@ NICKNAMES = {
     "Elijah": "Eli", "Xavier": "X", "Terrell": "Rell", "DeShawn": "Shawn", "Miguel": "Mikey",
 }
 STREET_NAMES = "Candy Cherry Diamond Star Honey Baby Kitty Sky Lady Roxy Ice Blue Slim Kash Tiny".split()
+
+
+def typo(rng: random.Random, name: str) -> str:
+    """One typing error: two letters swapped, one dropped or one replaced."""
+    if len(name) < 4:
+        return name
+    i = rng.randrange(1, len(name) - 1)
+    kind = rng.random()
+    if kind < 0.4:
+        return name[:i] + name[i + 1] + name[i] + name[i + 2:]
+    if kind < 0.7:
+        return name[:i] + name[i + 1:]
+    return name[:i] + rng.choice("aeinorst") + name[i + 1:]

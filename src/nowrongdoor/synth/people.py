@@ -31,7 +31,7 @@ from functools import cache
 from pathlib import Path
 
 from nowrongdoor.identity.nicknames import nickname_table
-from nowrongdoor.synth.names import BOYS, GIRLS, STREET_NAMES, SURNAMES
+from nowrongdoor.synth.names import BOYS, GIRLS, STREET_NAMES, SURNAMES, typo
 
 REFERENCE_DATE = dt.date(2026, 6, 30)
 COLUMNS = ("record_id", "source", "first_name", "middle_name", "last_name", "aliases", "birth_date",
@@ -132,18 +132,6 @@ def _surname(rng: random.Random) -> str:
     return _zipf(rng, _tail("surname", 30000))
 
 
-def _typo(rng: random.Random, name: str) -> str:
-    if len(name) < 4:
-        return name
-    i = rng.randrange(1, len(name) - 1)
-    kind = rng.random()
-    if kind < 0.4:
-        return name[:i] + name[i + 1] + name[i] + name[i + 2:]
-    if kind < 0.7:
-        return name[:i] + name[i + 1:]
-    return name[:i] + rng.choice("aeinorst") + name[i + 1:]
-
-
 def _age_on(birth: dt.date, day: dt.date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
@@ -190,10 +178,10 @@ def person_records(seed: int, index: int, noise: str = "standard",
             r_first = nick
             tags.append("nickname")
         if chance("first_typo"):
-            r_first = _typo(rng, r_first)
+            r_first = typo(rng, r_first)
             tags.append("first_typo")
         if chance("last_typo"):
-            r_last = _typo(rng, r_last)
+            r_last = typo(rng, r_last)
             tags.append("last_typo")
         if chance("surname_change"):
             r_last = _surname(rng)

@@ -1,4 +1,5 @@
-"""Loading an agency's own extract of youth records (PRODUCT.md E1-E2).
+"""Loading an agency's own extract of youth records (PRODUCT.md E1-E2); a mapping of
+``kind: contacts`` loads the records' contacts instead (``youth.contact_imports``).
 
 An agency administrator hands over last month's extract from their own system (CSV or
 Parquet) with the agency's **mapping file**, which says which of their columns holds
@@ -101,6 +102,8 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
     run_id: int | None = None
+    noun: str = "records"  # or "contacts"
+    announced: int = 0  # contacts recent enough to start the county's protocols
 
     @property
     def loaded(self) -> bool:
@@ -108,8 +111,10 @@ class ImportReport:
 
     def summary(self) -> str:
         if self.loaded:
-            return (f"loaded: {self.rows} records ({self.created} new, {self.updated} updated, "
-                    f"{self.unchanged} unchanged)")
+            started = (f"; {self.announced} recent enough to start the county's protocols, the rest history"
+                       if self.noun == "contacts" else "")
+            return (f"loaded: {self.rows} {self.noun} ({self.created} new, {self.updated} updated, "
+                    f"{self.unchanged} unchanged){started}")
         listed = "" if self.problem_count <= len(self.problems) else f" (first {len(self.problems)} listed)"
         return f"nothing loaded: {self.problem_count} problems in {self.rows} rows{listed}"
 
@@ -357,6 +362,14 @@ def import_records(*, actor: User, path: Path, mapping_text: str,
         record_event(actor=actor, action="import", allowed=False, object_type="import_run",
                      reason="only an agency administrator loads the agency's extract")
         raise AccessDenied("only an agency administrator loads the agency's extract")
+    try:
+        document = yaml.safe_load(mapping_text)
+    except yaml.YAMLError as exc:
+        raise MappingInvalid([f"not YAML: {exc}"]) from None
+    if isinstance(document, dict) and document.get("kind") == "contacts":
+        from nowrongdoor.youth.contact_imports import import_contacts
+
+        return import_contacts(actor=actor, path=path, document=document, progress=progress)
     mapping = parse_mapping(mapping_text)
     header, chunks = open_extract(path)
     missing = sorted({spec["column"] for spec in mapping.columns.values()} - set(header))

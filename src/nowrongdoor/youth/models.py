@@ -120,6 +120,7 @@ class ImportRun(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="imports")
     imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     file_name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, default="source_records", help_text="source_records or contacts")
     sha256 = models.CharField(max_length=64)
     mapping_version = models.PositiveIntegerField()
     status = models.CharField(max_length=10)

@@ -100,9 +100,9 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, table: str = "raw_inpu
         raise InputInvalid([f"{path}: no such file"])
     try:
         if suffix == ".parquet":
-            source = f"read_parquet('{_quote(path)}')"
+            source = f"read_parquet('{sql_path(path)}')"
         elif suffix in {".csv", ".txt"}:
-            source = f"read_csv('{_quote(path)}', all_varchar = true, header = true, auto_detect = true)"
+            source = f"read_csv('{sql_path(path)}', all_varchar = true, header = true, auto_detect = true)"
         else:
             raise InputInvalid([f"{path.name}: expected a .csv, .txt (CSV) or .parquet file"])
         described = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
@@ -127,7 +127,8 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, table: str = "raw_inpu
     return count
 
 
-def _quote(path: Path) -> str:
+def sql_path(path: Path) -> str:
+    """A path inside a single-quoted DuckDB string literal."""
     return str(path).replace("'", "''")
 
 

@@ -22,6 +22,7 @@ import duckdb
 
 from nowrongdoor.identity import features
 from nowrongdoor.identity.encoded import load_encoded
+from nowrongdoor.identity.features import sql_path
 from nowrongdoor.identity.model import DEFAULT_MODEL, LinkResult, ModelFile, Thresholds, link, train
 
 
@@ -105,17 +106,14 @@ def write_outputs(con: duckdb.DuckDBPyConnection, result: LinkResult, out: Path,
                   ) -> dict[str, int]:
     out.mkdir(parents=True, exist_ok=True)
     con.execute(f"COPY (SELECT unique_id AS record_id, cluster_id FROM {result.clusters} ORDER BY cluster_id, "
-                f"record_id) TO '{_quote(out / 'clusters.csv')}' (HEADER, DELIMITER ',')")
+                f"record_id) TO '{sql_path(out / 'clusters.csv')}' (HEADER, DELIMITER ',')")
     con.execute(f"COPY (SELECT unique_id_l AS record_id_l, unique_id_r AS record_id_r, "
                 f"round(match_probability, 6) AS match_probability FROM {result.pairs} "
                 f"WHERE match_probability >= {thresholds.review} ORDER BY match_probability DESC, record_id_l, "
-                f"record_id_r) TO '{_quote(out / 'pairs.csv')}' (HEADER, DELIMITER ',')")
+                f"record_id_r) TO '{sql_path(out / 'pairs.csv')}' (HEADER, DELIMITER ',')")
     pairs, links = con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE match_probability >= {thresholds.link}) FROM {result.pairs} "
         f"WHERE match_probability >= {thresholds.review}").fetchall()[0]
     clusters = con.execute(f"SELECT count(DISTINCT cluster_id) FROM {result.clusters}").fetchall()[0][0]
     return {"pairs": int(pairs), "links": int(links), "review": int(pairs - links), "clusters": int(clusters)}
 
-
-def _quote(path: Path) -> str:
-    return str(path).replace("'", "''")

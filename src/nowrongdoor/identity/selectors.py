@@ -17,9 +17,9 @@ from django.utils.translation import gettext, gettext_noop
 from nowrongdoor.access.audit import record_event
 from nowrongdoor.access.decisions import audit_decision, context
 from nowrongdoor.directory.models import User
-from nowrongdoor.errors import AccessDenied, NotFound
+from nowrongdoor.errors import NotFound
 from nowrongdoor.identity.models import IdentityChange, LinkageRun, PairReview
-from nowrongdoor.identity.services import PURPOSE, is_steward
+from nowrongdoor.identity.services import PURPOSE, require_steward
 from nowrongdoor.youth.models import SourceRecord, Youth
 
 COMPARISONS = {
@@ -129,16 +129,9 @@ class ChangeView:
     undone: bool
 
 
-def _steward(actor: User) -> None:
-    if not is_steward(actor):
-        record_event(actor=actor, action="identity.read", allowed=False, purpose=PURPOSE,
-                     reason="not an identity steward")
-        raise AccessDenied("only an identity steward reviews possible matches")
-
-
 def review_queue(*, actor: User, status: str = PairReview.OPEN, limit: int = 200) -> QueueView:
     """The pairs the steward may decide, most likely matches first; the rest counted."""
-    _steward(actor)
+    require_steward(actor, "identity.read")
     ctx = context(actor, PURPOSE)
     pairs = list(PairReview.objects.filter(status=status).select_related("record_l__agency", "record_r__agency")
                  [:5000])
@@ -175,7 +168,7 @@ def _side(actor: User, record: SourceRecord, review: PairReview) -> RecordSide:
 
 
 def pair_detail(*, actor: User, review_id: int) -> PairView:
-    _steward(actor)
+    require_steward(actor, "identity.read")
     review = PairReview.objects.select_related(
         "record_l__agency", "record_r__agency", "record_l__youth", "record_r__youth", "record_l__residence_county",
         "record_r__residence_county", "decided_by").filter(pk=review_id).first()
@@ -203,7 +196,7 @@ def pair_detail(*, actor: User, review_id: int) -> PairView:
 
 def recent_changes(*, actor: User, limit: int = 50) -> list[ChangeView]:
     """Merges and splits, newest first: ids and counts, no identifying fields."""
-    _steward(actor)
+    require_steward(actor, "identity.read")
     changes = IdentityChange.objects.select_related("youth", "other", "made_by")[:limit]
     return [ChangeView(c.pk, c.kind, c.automatic, c.made_at, c.made_by.username, str(c.youth.public_id),
                        str(c.other.public_id), sum(len(v) for v in c.moved.values()), c.undone_at is not None)

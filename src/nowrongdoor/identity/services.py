@@ -27,6 +27,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,7 @@ class MergeBlocked(ValidationFailed):
 
 # -- moving rows between youth ---------------------------------------------------------
 
+@cache
 def _youth_relations() -> list[tuple[Any, str]]:
     """(model, field name) of every foreign key to Youth, except identity's own."""
     out = []
@@ -153,7 +155,7 @@ def split_record(*, record: SourceRecord, by: User, review: PairReview | None = 
 def undo_change(*, actor: User, change: IdentityChange, reason: str = "") -> IdentityChange:
     """Undo a merge (every moved row back to the absorbed youth) or a split (the records
     back into the youth they left). Rows created after the change stay where they are."""
-    _require_steward(actor)
+    require_steward(actor)
     if not _reads_both(actor, change):
         record_event(actor=actor, action=f"identity.undo_{change.kind}", allowed=False, purpose=PURPOSE,
                      youth_id=change.youth_id, object_type="identity_change", object_id=str(change.pk),
@@ -242,18 +244,12 @@ def is_steward(actor: User) -> bool:
     return actor.is_active and actor.agency_id is not None and PURPOSE in vocabulary().role_purposes(actor.role)
 
 
-def _require_steward(actor: User) -> None:
+def require_steward(actor: User, action: str = "identity.review") -> None:
+    """Refuse (and audit under ``action``) anyone who is not an active identity steward."""
     if not is_steward(actor):
         reason = f"role {actor.role or 'none'!r} does not act for purpose {PURPOSE!r}"
-        record_event(actor=actor, action="identity.review", allowed=False, purpose=PURPOSE, reason=reason)
+        record_event(actor=actor, action=action, allowed=False, purpose=PURPOSE, reason=reason)
         raise AccessDenied(reason)
-
-
-def can_review(actor: User, review: PairReview) -> bool:
-    """Whether the actor may read both records' identity (and so decide the pair)."""
-    ctx = context(actor, PURPOSE)
-    return all(ctx.decide(youth_id=r.youth_id, category="identity", owner_agency_id=r.agency_id).allowed
-               for r in (review.record_l, review.record_r))
 
 
 def decide_pair(*, actor: User, review_id: int, decision: str, note: str, version: int) -> PairReview:
@@ -264,7 +260,7 @@ def decide_pair(*, actor: User, review_id: int, decision: str, note: str, versio
         raise ValidationFailed({"decision": ["choose same, not_same or unsure"]})
     if decision == PairReview.UNSURE and not note.strip():
         raise ValidationFailed({"note": ["say what would settle it, for the next steward"]})
-    _require_steward(actor)
+    require_steward(actor)
     review = PairReview.objects.select_related("record_l", "record_r").filter(pk=review_id).first()
     if review is None:
         raise ValidationFailed({"review": ["no such pair"]})

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from nowrongdoor.identity.features import sql_path
 from nowrongdoor.identity.model import LinkResult, ModelFile, settings
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ def link_on_spark(con: duckdb.DuckDBPyConnection, table: str, model: ModelFile, 
     from splink import Linker, SparkAPI
 
     prepared = work_dir / "prepared.parquet"
-    con.execute(f"COPY (SELECT * FROM {table}) TO '{_quote(prepared)}' (FORMAT parquet)")
+    con.execute(f"COPY (SELECT * FROM {table}) TO '{sql_path(prepared)}' (FORMAT parquet)")
     spark = spark or session(work_dir)
     api = SparkAPI(spark_session=spark)  # type: ignore[no-untyped-call]
     frame = api.register(spark.read.parquet(str(prepared)))
@@ -95,11 +96,8 @@ def link_on_spark(con: duckdb.DuckDBPyConnection, table: str, model: ModelFile, 
     predictions.as_spark_dataframe().write.mode("overwrite").parquet(str(pairs_path))
     clusters.as_spark_dataframe().select("unique_id", "cluster_id").write.mode("overwrite").parquet(
         str(clusters_path))
-    con.execute(f"CREATE OR REPLACE TABLE nwd_pairs AS SELECT * FROM read_parquet('{_quote(pairs_path)}/*.parquet')")
+    con.execute(f"CREATE OR REPLACE TABLE nwd_pairs AS SELECT * FROM read_parquet('{sql_path(pairs_path)}/*.parquet')")
     con.execute("CREATE OR REPLACE TABLE nwd_clusters AS SELECT CAST(unique_id AS VARCHAR) AS unique_id, "
-                f"CAST(cluster_id AS VARCHAR) AS cluster_id FROM read_parquet('{_quote(clusters_path)}/*.parquet')")
+                f"CAST(cluster_id AS VARCHAR) AS cluster_id FROM read_parquet('{sql_path(clusters_path)}/*.parquet')")
     return LinkResult(pairs="nwd_pairs", clusters="nwd_clusters", compared=compared)
 
-
-def _quote(path: Path) -> str:
-    return str(path).replace("'", "''")

@@ -22,7 +22,7 @@ from nowrongdoor.web.common import form_version, run_action
 def queue(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     if request.method == "POST":
-        selectors._steward(actor)
+        services.require_steward(actor, "identity.read")
         run = services.run_linkage(actor=actor)
         messages.success(request, _("Linkage run finished: %(m)d youth merged, %(q)d pairs added to the queue.")
                          % {"m": run.merges, "q": run.queued})

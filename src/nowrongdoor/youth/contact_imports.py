@@ -46,13 +46,13 @@ from nowrongdoor.directory.models import User
 from nowrongdoor.events import publish
 from nowrongdoor.youth.events import ContactRecorded
 from nowrongdoor.youth.imports import (
-    MAX_PROBLEMS,
     ImportReport,
     MappingInvalid,
-    Problem,
     _parse_date,
     _sha256,
+    _unexpected,
     open_extract,
+    reject,
 )
 from nowrongdoor.youth.models import Contact, ImportRun, SourceRecord
 from nowrongdoor.youth.services import _validate_details
@@ -199,9 +199,7 @@ def _rows(mapping: ContactMapping, chunks: Callable[[], Iterator[list[dict[str, 
             number += 1
 
             def problem(column: str, text: str, row: int = number) -> None:
-                report.problem_count += 1
-                if len(report.problems) < MAX_PROBLEMS:
-                    report.problems.append(Problem(row, column, text))
+                report.add(row, column, text)
 
             data = _convert(mapping, raw, problem if validate else _unexpected)
             data["record_id"] = records.get(data["record_local_id"])
@@ -223,10 +221,6 @@ def _rows(mapping: ContactMapping, chunks: Callable[[], Iterator[list[dict[str, 
         yield out
 
 
-def _unexpected(column: str, text: str) -> None:
-    raise MappingInvalid([f"file: changed while it was loaded (column {column}: {text}); nothing was loaded"])
-
-
 def import_contacts(*, actor: User, path: Path, document: dict[str, Any],
                     progress: Callable[[int], object] | None = None) -> ImportReport:
     """Validate the whole file, then load it all or nothing (the caller checked the actor)."""
@@ -246,16 +240,7 @@ def import_contacts(*, actor: User, path: Path, document: dict[str, Any],
     run = ImportRun(agency_id=actor.agency_id, imported_by=actor, file_name=path.name[:200], kind="contacts",
                     sha256=sha256, mapping_version=mapping.version, started_at=clock.now())
     if not report.loaded:
-        run.status, run.rows, run.problem_count = ImportRun.REJECTED, report.rows, report.problem_count
-        run.report = [vars(p) for p in report.problems]
-        run.finished_at = clock.now()
-        run.save()
-        record_event(actor=actor, action="import", object_type="import_run", object_id=str(run.pk),
-                     owner_agency_id=actor.agency_id, detail={"file": run.file_name, "sha256": sha256,
-                                                              "kind": "contacts", "loaded": False,
-                                                              "problems": report.problem_count})
-        report.run_id = run.pk
-        return report
+        return reject(actor, run, report, kind="contacts")
     now = clock.now()
     since = now - dt.timedelta(days=mapping.protocols_from_days)
     v = vocabulary()

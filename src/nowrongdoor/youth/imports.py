@@ -109,6 +109,12 @@ class ImportReport:
     def loaded(self) -> bool:
         return self.problem_count == 0
 
+    def add(self, row: int, column: str, text: str) -> None:
+        """Count a problem; list it while the list is not full."""
+        self.problem_count += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(Problem(row, column, text))
+
     def summary(self) -> str:
         if self.loaded:
             started = (f"; {self.announced} recent enough to start the county's protocols, the rest history"
@@ -288,9 +294,7 @@ def _check(mapping: Mapping, number: int, raw: dict[str, str], counties: dict[st
     unreadable: set[str] = set()
 
     def problem(column: str, text: str) -> None:
-        report.problem_count += 1
-        if len(report.problems) < MAX_PROBLEMS:
-            report.problems.append(Problem(number, column, text))
+        report.add(number, column, text)
 
     def unread(column: str, text: str) -> None:
         unreadable.add(column)
@@ -321,10 +325,7 @@ def _rows(mapping: Mapping, chunks: Callable[[], Iterator[list[dict[str, str]]]]
                 continue
             data = _check(mapping, number, raw, counties, report)
             if data["local_id"] in seen:
-                report.problem_count += 1
-                if len(report.problems) < MAX_PROBLEMS:
-                    report.problems.append(Problem(number, mapping.column_of("local_id"),
-                                                   f"{data['local_id']!r} appears twice in the file"))
+                report.add(number, mapping.column_of("local_id"), f"{data['local_id']!r} appears twice in the file")
             seen.add(data["local_id"])
             out.append((number, data))
         report.rows = number
@@ -385,16 +386,7 @@ def import_records(*, actor: User, path: Path, mapping_text: str,
     run = ImportRun(agency_id=actor.agency_id, imported_by=actor, file_name=path.name[:200],
                     sha256=sha256, mapping_version=mapping.version, started_at=clock.now())
     if not report.loaded:
-        run.status, run.rows, run.problem_count = ImportRun.REJECTED, report.rows, report.problem_count
-        run.report = [vars(p) for p in report.problems]
-        run.finished_at = clock.now()
-        run.save()
-        record_event(actor=actor, action="import", allowed=True, object_type="import_run", object_id=str(run.pk),
-                     owner_agency_id=actor.agency_id,
-                     detail={"file": run.file_name, "sha256": run.sha256, "loaded": False,
-                             "problems": report.problem_count})
-        report.run_id = run.pk
-        return report
+        return reject(actor, run, report)
     now = clock.now()
     with transaction.atomic():  # pass 2: load, all or nothing
         for batch in _rows(mapping, chunks, counties, ImportReport(), validate=False):
@@ -438,6 +430,20 @@ def import_records(*, actor: User, path: Path, mapping_text: str,
                      owner_agency_id=actor.agency_id, category="identity",
                      detail={"file": run.file_name, "sha256": run.sha256, "loaded": True, "created": report.created,
                              "updated": report.updated, "unchanged": report.unchanged})
+    report.run_id = run.pk
+    return report
+
+
+def reject(actor: User, run: ImportRun, report: ImportReport, **detail: Any) -> ImportReport:
+    """Keep the run of a file that is not loaded, with its report, and audit it."""
+    run.status, run.rows, run.problem_count = ImportRun.REJECTED, report.rows, report.problem_count
+    run.report = [vars(p) for p in report.problems]
+    run.finished_at = clock.now()
+    run.save()
+    record_event(actor=actor, action="import", allowed=True, object_type="import_run", object_id=str(run.pk),
+                 owner_agency_id=actor.agency_id,
+                 detail={"file": run.file_name, "sha256": run.sha256, **detail, "loaded": False,
+                         "problems": report.problem_count})
     report.run_id = run.pk
     return report
 

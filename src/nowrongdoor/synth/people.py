@@ -117,7 +117,9 @@ def _tail(kind: str, size: int) -> tuple[str, ...]:
     """A fixed pool of invented names: most people have names outside the common head,
     and each of those names is shared by a few people, not unique."""
     rng = random.Random(f"nowrongdoor-names:{kind}")
-    return tuple(sorted({_invented(rng, rng.randint(2, 3)) for _ in range(size)}, key=lambda _: rng.random()))
+    names = sorted({_invented(rng, rng.randint(2, 3)) for _ in range(size)})  # sorted: a set's order varies
+    rng.shuffle(names)
+    return tuple(names)
 
 
 def _first(rng: random.Random, sex: str) -> str:

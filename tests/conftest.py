@@ -14,6 +14,15 @@ from nowrongdoor.directory.models import Agency, County, User
 _counter = itertools.count(1)
 
 
+def run_background_tasks() -> None:
+    """Run every queued background task, as ``nowrongdoor worker --batch`` does (the real
+    database worker, in this thread, without touching the process's signal handlers)."""
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    Worker(queue_names=["default"], interval=0, batch=True, backend_name="default", startup_delay=False,
+           max_tasks=None, worker_id="test-worker", excluded_queue_names=[]).run()
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -5,6 +5,7 @@
     nowrongdoor serve [--host H] [--port P] [--workers N] serve the web UI and API (gunicorn)
     nowrongdoor migrate                                  create or upgrade the database
     nowrongdoor tick [--every N]                         evaluate events, mark overdue tasks, escalate
+    nowrongdoor worker [--batch]                         run background tasks (serve starts one itself)
     nowrongdoor synth --youth N --seed S [--counties C]  generate (or resume) a synthetic county
     nowrongdoor link [--full]                            link the platform's records into youth; queue doubts
     nowrongdoor synth-records --people N --out DIR       synthetic linkage records + separate truth file
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -62,15 +64,25 @@ def _serve(host: str, port: int, workers: int, threads: int) -> None:
             for key, value in {
                 "bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
                 "proc_name": "nowrongdoor", "accesslog": None, "errorlog": "-", "loglevel": "warning",
-                "graceful_timeout": 10, "timeout": 60, "keepalive": 5, "when_ready": when_ready,
+                "graceful_timeout": 10, "timeout": 60, "keepalive": 5, "when_ready": when_ready, "on_exit": on_exit,
             }.items():
                 self.cfg.set(key, value)
 
         def load(self) -> object:
             return application
 
+    worker: list[subprocess.Popen[bytes]] = []
+
     def when_ready(server: object) -> None:
         _start_ticker(settings.NOWRONGDOOR_TICK_SECONDS)
+        if settings.NOWRONGDOOR_TASK_WORKER:
+            # One task worker process beside the web processes, stopped with the server.
+            worker.append(subprocess.Popen([sys.executable, "-m", "nowrongdoor.cli", "worker"]))
+
+    def on_exit(server: object) -> None:
+        for process in worker:
+            process.terminate()
+            process.wait(timeout=30)
 
     print(f"NoWrongDoor is serving on http://{host}:{port}/  ({workers} workers x {threads} threads; "
           "Ctrl-C stops it)", flush=True)
@@ -180,6 +192,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     sub.add_parser("migrate", help="create or upgrade the database")
 
+    work = sub.add_parser("worker", help="run background tasks (linkage runs started from the web)")
+    work.add_argument("--batch", action="store_true", help="run what is queued, then stop")
+
     tick = sub.add_parser("tick", help="evaluate left-over events, mark overdue tasks, escalate")
     tick.add_argument("--every", type=int, default=0, help="repeat every N seconds (default: run once)")
 
@@ -264,11 +279,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"\nPlacement story: a synthetic girl's foster family ({story['resource']}) holds her bed after "
                   "an absence; sign in as cws.placement and open Placements.")
         from nowrongdoor.directory.models import User
-        from nowrongdoor.identity.services import run_linkage
+        from nowrongdoor.identity.services import run_linkage, under_way
 
-        run = run_linkage(actor=User.objects.get(username="system.admin"))
-        print(f"\nIdentity resolution: {run.merges} youth merged across agencies, {run.queued} possible matches "
-              "for a steward (sign in as county.steward).")
+        if under_way() is None:
+            run = run_linkage(actor=User.objects.get(username="system.admin"))
+            print(f"\nIdentity resolution: {run.merges} youth merged across agencies, {run.queued} possible "
+                  "matches for a steward (sign in as county.steward).")
         if args.no_serve:
             return 0
         _serve(args.host, args.port, 1, 8)
@@ -292,6 +308,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _serve(args.host, args.port, args.workers, args.threads)
     elif args.command == "migrate":
         _migrate()
+    elif args.command == "worker":
+        from django.core.management import call_command
+
+        call_command("db_worker", "--no-reload", *(["--batch"] if args.batch else []))
     elif args.command == "import":
         return _import(args.file, args.mapping, args.user, args.report)
     elif args.command == "synth":
@@ -354,17 +374,48 @@ def _system_admin() -> Any:
     return system
 
 
-def _link_platform(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
+class _StageBars:
+    """Progress on the terminal for a job that reports (stage, done, total): one bar per
+    stage, a spinner-like counter when the stage's size is not known (total 0)."""
 
+    def __init__(self, labels: dict[str, str]) -> None:
+        self.labels = labels
+        self.stage = ""
+        self.bar: Any = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = tqdm(total=total or None, desc=self.labels.get(stage, stage), disable=None)
+        if total and self.bar.total != total:
+            self.bar.total = total
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _link_platform(args: argparse.Namespace) -> int:
+    from nowrongdoor.errors import ValidationFailed
     from nowrongdoor.identity.services import run_linkage
-    from nowrongdoor.youth.models import SourceRecord
 
     system = _system_admin()
     if system is None:
         return 2
-    with tqdm(total=SourceRecord.objects.count(), unit="record", desc="Reading records", disable=None) as bar:
-        run = run_linkage(actor=system, full=args.full, model_path=args.model, progress=bar.update)
+    bars = _StageBars({"reading": "Reading records", "linking": "Linking", "merging": "Merging youth",
+                       "queueing": "Queueing pairs for review"})
+    try:
+        run = run_linkage(actor=system, full=args.full, model_path=args.model, progress=bars)
+    except ValidationFailed as exc:
+        print(*(p for problems in exc.errors.values() for p in problems), sep="\n", file=sys.stderr)
+        return 1
+    finally:
+        bars.close()
     print(f"{run.kind} linkage run {run.pk}: {run.records} records ({run.new_records} new), {run.merges} youth "
           f"merged, {run.queued} pairs queued for review, {run.kept_apart} links not made because a steward said "
           f"not the same, {run.blocked} merges blocked by a rule")

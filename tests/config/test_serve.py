@@ -1,4 +1,5 @@
-"""``nowrongdoor serve`` starts real server processes that answer over HTTP."""
+"""``nowrongdoor serve`` starts real server processes that answer over HTTP, and one
+background task worker beside them that stops with the server."""
 
 from __future__ import annotations
 
@@ -38,9 +39,20 @@ def test_serve_runs_worker_processes_that_answer_over_http(tmp_path: Path) -> No
                 time.sleep(0.2)
         assert answered == 200
         children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+        task_workers: list[str] = []
         if children.exists():  # Linux: the workers are the server's child processes
-            assert len(children.read_text().split()) == 2
+            pids = children.read_text().split()
+            for _ in range(50):  # the task worker is started once the server is ready
+                task_workers = [p for p in pids
+                                if Path(f"/proc/{p}/cmdline").read_bytes().endswith(b"\x00worker\x00")]
+                if task_workers:
+                    break
+                time.sleep(0.1)
+                pids = children.read_text().split()
+            assert len(pids) == 3 and len(task_workers) == 1, pids
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=30)
     assert "2 workers x 2 threads" in output
+    for pid in task_workers:
+        assert not Path(f"/proc/{pid}").exists() or b"(Z)" in Path(f"/proc/{pid}/stat").read_bytes()

@@ -12,7 +12,11 @@ What this file proves:
   garbled version, an unsure without a note or an unknown decision keep the page with
   the field's error (never a 500) and change nothing;
 - the changes page lists a merge and its undo button undoes it, once;
-- a steward starts an incremental run from the queue;
+- a steward starts an incremental run from the queue: it is queued for the background
+  worker, the run page polls (HTMX) and shows the stage and share done, a second click
+  starts nothing new, and the page shows the outcome once the worker has run it; a run
+  whose task has vanished is shown failed and does not block the next; only stewards
+  see runs;
 - the page of an absorbed youth redirects to the youth that holds the records now.
 """
 
@@ -22,10 +26,12 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from nowrongdoor.identity.models import IdentityChange, LinkageRun, PairReview
 from nowrongdoor.identity.services import decide_pair
 from nowrongdoor.youth.models import SourceRecord, Youth
+from tests.conftest import run_background_tasks
 from tests.identity import conftest as identity_world
 from tests.identity.conftest import IdentityWorld
 
@@ -244,7 +250,8 @@ def test_the_changes_page_lists_a_merge_and_its_undo_button_undoes_it_once(
     assert garbled.status_code == 200 and "no such change" in garbled.content.decode()
 
 
-def test_a_steward_links_new_records_from_the_queue(client: Any, world: IdentityWorld) -> None:
+def test_a_steward_links_new_records_from_the_queue_and_follows_the_run(
+        client: Any, world: IdentityWorld) -> None:
     w = world
     first, last, dob = QUENBY
     old = w.record(w.cws, first, last, dob, residence_zip="96123")
@@ -252,15 +259,66 @@ def test_a_steward_links_new_records_from_the_queue(client: Any, world: Identity
     new = w.record(w.police, first, last, dob.replace(month=dob.day, day=dob.month), residence_zip="96123")
     client.force_login(w.steward)
 
-    response = client.post("/identity/", follow=True)
+    response = client.post("/identity/")
 
-    assert response.redirect_chain == [("/identity/", 302)]
-    assert "Linkage run finished: 1 youth merged, 0 pairs added to the queue." in response.content.decode()
     run = LinkageRun.objects.first()
-    assert run is not None and (run.kind, run.started_by_id, run.new_records) == (LinkageRun.INCREMENTAL,
-                                                                                  w.steward.pk, 1)
+    assert run is not None and run.status == LinkageRun.QUEUED and run.started_by_id == w.steward.pk
+    assert response.status_code == 302 and response.url == f"/identity/runs/{run.pk}/"
+    waiting = page(client, response.url)
+    assert "Waiting for the background worker" in waiting and 'hx-trigger="every 1s"' in waiting
+    queue = page(client, "/identity/")
+    assert 'id="run-under-way"' in queue and 'id="run-linkage"' not in queue
+    again = client.post("/identity/")  # a second click starts nothing new
+    assert again.url == response.url and LinkageRun.objects.count() == 2
+    assert SourceRecord.objects.get(pk=new.pk).youth_id != old.youth_id
+
+    run_background_tasks()
+
+    run.refresh_from_db()
+    assert (run.status, run.kind, run.new_records, run.merges) == (LinkageRun.DONE, LinkageRun.INCREMENTAL, 1, 1)
     assert SourceRecord.objects.get(pk=new.pk).youth_id == old.youth_id
-    assert 'id="last-run"' in response.content.decode()
+    partial = client.get(response.url, headers={"HX-Request": "true"}).content.decode()
+    assert partial.lstrip().startswith('<section id="run-progress"') and "<html" not in partial
+    assert "Linkage run finished: 1 youth merged, 0 pairs added to the queue." in partial
+    assert "hx-trigger" not in partial  # the page stops asking once the run has ended
+    assert 'id="last-run"' in page(client, "/identity/") and 'id="run-linkage"' in page(client, "/identity/")
+
+
+def test_a_running_run_shows_its_stage_and_share_done(client: Any, world: IdentityWorld) -> None:
+    w = world
+    run = LinkageRun.objects.create(kind=LinkageRun.FULL, status=LinkageRun.RUNNING, started_by=w.steward,
+                                    started_at=timezone.now(), heartbeat=timezone.now(),
+                                    stage=LinkageRun.READING, done=250, total=1000)
+    client.force_login(w.steward)
+
+    html = page(client, f"/identity/runs/{run.pk}/")
+
+    assert "Reading the agencies' records: 250 of 1000" in html
+    assert '<progress class="nwd-progress" max="100" value="25"' in html
+
+
+def test_a_run_whose_worker_died_is_shown_failed_and_a_new_one_can_start(
+        client: Any, world: IdentityWorld) -> None:
+    w = world
+    run = LinkageRun.objects.create(kind=LinkageRun.INCREMENTAL, status=LinkageRun.QUEUED, started_by=w.steward,
+                                    started_at=timezone.now(), task_id="00000000-0000-0000-0000-000000000000")
+    client.force_login(w.steward)
+
+    html = page(client, f"/identity/runs/{run.pk}/")
+
+    assert "The linkage run failed" in html and "its background task no longer exists" in html
+    response = client.post("/identity/")
+    assert response.url != f"/identity/runs/{run.pk}/" and LinkageRun.objects.count() == 2
+
+
+def test_only_stewards_see_a_run_and_an_unknown_run_is_404(client: Any, world: IdentityWorld) -> None:
+    w = world
+    run = LinkageRun.objects.create(kind=LinkageRun.FULL, status=LinkageRun.DONE, started_by=w.steward,
+                                    started_at=timezone.now())
+    client.force_login(w.clerks[w.cws.pk])
+    assert client.get(f"/identity/runs/{run.pk}/").status_code == 403
+    client.force_login(w.steward)
+    assert client.get(f"/identity/runs/{run.pk + 100}/").status_code == 404
 
 
 def test_the_page_of_an_absorbed_youth_redirects_to_the_youth_that_holds_the_records(

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "ninja",
     "django_htmx",
     "axes",
+    "django_tasks_db",
     "nowrongdoor.directory",
     "nowrongdoor.youth",
     "nowrongdoor.access",
@@ -217,4 +218,9 @@ if os.environ.get("EMAIL_HOST"):
     }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "nowrongdoor@localhost")
 NOWRONGDOOR_EMAIL_NOTIFICATIONS = bool(os.environ.get("EMAIL_HOST"))
+# Background work (linkage runs started from the web; see docs/operations.md): tasks are
+# rows in the operational database, run by `nowrongdoor worker`, which `nowrongdoor serve`
+# starts beside the web server unless NOWRONGDOOR_TASK_WORKER=0 (run it yourself then).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+NOWRONGDOOR_TASK_WORKER = os.environ.get("NOWRONGDOOR_TASK_WORKER", "1") != "0"
 NOWRONGDOOR_TICK_SECONDS = int(os.environ.get("NOWRONGDOOR_TICK_SECONDS", "60"))

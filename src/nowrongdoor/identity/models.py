@@ -13,7 +13,10 @@ class LinkageRun(models.Model):
     """One run of the linkage model over the platform's source records."""
 
     FULL, INCREMENTAL = "full", "incremental"
-    RUNNING, DONE, FAILED = "running", "done", "failed"
+    QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+    UNDER_WAY = (QUEUED, RUNNING)
+    # Stages a run reports while it works (``stage``, with ``done`` of ``total``).
+    READING, LINKING, MERGING, QUEUEING = "reading", "linking", "merging", "queueing"
 
     kind = models.CharField(max_length=12)
     status = models.CharField(max_length=10, default=RUNNING)
@@ -31,12 +34,22 @@ class LinkageRun(models.Model):
     kept_apart = models.PositiveIntegerField(default=0, help_text="Links not made because a steward said not same")
     blocked = models.PositiveIntegerField(default=0, help_text="Merges a rule stopped (e.g. two current placements)")
     error = models.TextField(blank=True)
+    stage = models.CharField(max_length=10, blank=True, help_text="What a run under way is doing now")
+    done = models.PositiveBigIntegerField(default=0, help_text="Progress within the stage")
+    total = models.PositiveBigIntegerField(default=0, help_text="Size of the stage (0: not known)")
+    heartbeat = models.DateTimeField(null=True, blank=True, help_text="Last progress report of a run under way")
+    task_id = models.CharField(max_length=64, blank=True, help_text="The background task running it, if any")
 
     class Meta:
         ordering = ["-started_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.kind} linkage run {self.pk} ({self.status})"
+
+    @property
+    def percent(self) -> int | None:
+        """Share of the current stage done, or None when its size is not known."""
+        return min(100, round(100 * self.done / self.total)) if self.total else None
 
 
 class PairReview(models.Model):

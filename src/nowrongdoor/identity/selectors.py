@@ -19,7 +19,7 @@ from nowrongdoor.access.decisions import audit_decision, context
 from nowrongdoor.directory.models import User
 from nowrongdoor.errors import NotFound
 from nowrongdoor.identity.models import IdentityChange, LinkageRun, PairReview
-from nowrongdoor.identity.services import PURPOSE, require_steward
+from nowrongdoor.identity.services import PURPOSE, require_steward, under_way
 from nowrongdoor.youth.models import SourceRecord, Youth
 
 COMPARISONS = {
@@ -114,6 +114,7 @@ class QueueView:
     items: list[QueueItem]
     not_yours: int
     last_run: LinkageRun | None
+    under_way: LinkageRun | None
 
 
 @dataclass(frozen=True)
@@ -145,8 +146,19 @@ def review_queue(*, actor: User, status: str = PairReview.OPEN, limit: int = 200
         items=[QueueItem(p.pk, p.match_probability, (p.record_l.agency.name, p.record_r.agency.name), p.status)
                for p in mine[:limit]],
         not_yours=len(pairs) - len(mine),
-        last_run=LinkageRun.objects.first(),
+        last_run=LinkageRun.objects.filter(status=LinkageRun.DONE).first(),
+        under_way=under_way(),
     )
+
+
+def linkage_run(*, actor: User, run_id: int) -> LinkageRun:
+    """One linkage run and its progress (counts only, no youth data), for stewards."""
+    require_steward(actor, "identity.read")
+    under_way()  # a run whose worker died is shown as failed, not as forever running
+    run = LinkageRun.objects.filter(pk=run_id).first()
+    if run is None:
+        raise NotFound("no such linkage run")
+    return run
 
 
 def _side(actor: User, record: SourceRecord, review: PairReview) -> RecordSide:

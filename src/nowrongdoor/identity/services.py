@@ -1,9 +1,11 @@
 """Identity resolution over the platform's own records: linkage runs, merges and splits,
 and the stewards' decisions.
 
-- ``run_linkage`` links every agency's source records with the trained model. An
-  **incremental** run scores only records added since the last run (against all the
-  others and among themselves); a **full** run scores everything. Pairs at or above the
+- ``request_linkage`` queues a run for the background worker (one run at a time), and
+  the web shows its progress; ``run_linkage`` carries a run out. It links every agency's
+  source records with the trained model. An **incremental** run scores only records
+  added since the last run (against all the others and among themselves); a **full**
+  run scores everything. Pairs at or above the
   link threshold merge their youth; pairs in the review band go to the queue. A steward's
   "not the same youth" is never overridden: a run will not put those two records in one
   youth, directly or through a third, and never re-queues a decided pair.
@@ -22,8 +24,10 @@ run, merge, split, decision and undo is audited (ids and counts only).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import tempfile
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +40,8 @@ import pyarrow as pa
 from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
+from django.tasks import TaskResultStatus, task_backends
+from django.tasks.exceptions import TaskResultDoesNotExist
 
 from nowrongdoor import clock
 from nowrongdoor.access.audit import record_event
@@ -307,8 +313,10 @@ def _apart(a: Youth, b: Youth) -> bool:
 
 # -- linkage runs ------------------------------------------------------------------------
 
-def _export(con: duckdb.DuckDBPyConnection, progress: Callable[[int], object] | None) -> tuple[int, int]:
+def _export(con: duckdb.DuckDBPyConnection, progress: Progress) -> tuple[int, int]:
     """Every source record into ``raw_input`` (the link-file columns); returns (rows, max id)."""
+    total, done = SourceRecord.objects.count(), 0
+    progress(LinkageRun.READING, 0, total)
     columns = {c: pa.string() for c in features.INPUT_COLUMNS}
     schema = pa.schema([("row_no", pa.int64()), *columns.items()])
 
@@ -321,11 +329,12 @@ def _export(con: duckdb.DuckDBPyConnection, progress: Callable[[int], object] | 
         "estimated_age", "age_recorded_on", "sex", "residence_zip", "residence_county__name")
 
     def insert(chunk: list[dict[str, Any]]) -> None:
+        nonlocal done
         con.register("nwd_batch", pa.Table.from_pylist(chunk, schema=schema))
         con.execute("INSERT INTO raw_input SELECT * FROM nwd_batch")
         con.unregister("nwd_batch")
-        if progress:
-            progress(len(chunk))
+        done += len(chunk)
+        progress(LinkageRun.READING, done, max(total, done))
 
     chunk: list[dict[str, Any]] = []
     for pk, source, first, middle, last, aliases, dob, age, on, sex, zip_code, county in query.iterator(
@@ -407,24 +416,114 @@ def _model_label(path: Path, model: ModelFile) -> str:
     return f"{model.trained_on[:150]} (sha256 {digest})"
 
 
-def run_linkage(*, actor: User, full: bool = False, model_path: Path | None = None,
-                progress: Callable[[int], object] | None = None, memory_limit: str = "2GB") -> LinkageRun:
-    """Link the platform's source records (see the module docstring)."""
+Progress = Callable[[str, int, int], object]
+"""Told (stage, done, total) as a run works; total 0 when the stage's size is not known."""
+
+STALE_AFTER = dt.timedelta(hours=1)
+
+
+def _require_runner(actor: User) -> None:
     if not actor.is_active or actor.role not in ("system_admin", "identity_steward"):
         record_event(actor=actor, action="identity.link_run", allowed=False, purpose=PURPOSE,
                      reason="only a system administrator or an identity steward starts a linkage run")
         raise AccessDenied("only a system administrator or an identity steward starts a linkage run")
+
+
+class _RunProgress:
+    """Writes a run's stage and counts to its row (at most twice a second, and at each new
+    stage), so a page polling the run shows a moving bar; then tells ``also``, if given."""
+
+    def __init__(self, run: LinkageRun, also: Progress | None) -> None:
+        self.run, self.also = run, also
+        self.stage, self.written = "", 0.0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if stage != self.stage or now - self.written >= 0.5 or (total and done >= total):
+            LinkageRun.objects.filter(pk=self.run.pk).update(stage=stage, done=done, total=total,
+                                                            heartbeat=clock.now())
+            self.stage, self.written = stage, now
+        if self.also:
+            self.also(stage, done, total)
+
+
+def under_way() -> LinkageRun | None:
+    """The run queued or running, if any. A run whose background task has ended, or that
+    has not reported progress for an hour, is marked failed first (its worker died)."""
+    for run in LinkageRun.objects.filter(status__in=LinkageRun.UNDER_WAY).order_by("pk"):
+        reason = _why_stale(run)
+        if reason is None:
+            return run
+        LinkageRun.objects.filter(pk=run.pk, status__in=LinkageRun.UNDER_WAY).update(
+            status=LinkageRun.FAILED, finished_at=clock.now(), error=reason)
+    return None
+
+
+def _why_stale(run: LinkageRun) -> str | None:
+    last = run.heartbeat or run.started_at
+    if clock.now() - last > STALE_AFTER:
+        return "no progress for an hour: the process running it stopped"
+    if run.task_id:
+        try:
+            result = task_backends["default"].get_result(run.task_id)
+        except TaskResultDoesNotExist:
+            return "its background task no longer exists"
+        if result.status in (TaskResultStatus.FAILED, TaskResultStatus.SUCCESSFUL):
+            run.refresh_from_db()
+            if run.status in LinkageRun.UNDER_WAY:
+                return "its background task ended before the run finished"
+    return None
+
+
+def request_linkage(*, actor: User, full: bool = False) -> LinkageRun:
+    """Queue a linkage run for the background worker and return it; if one is already
+    queued or running, return that one instead (a second click starts nothing)."""
+    _require_runner(actor)
+    from nowrongdoor.identity.tasks import link_records
+
+    with transaction.atomic():
+        current = under_way()
+        if current is not None:
+            return current
+        run = LinkageRun.objects.create(kind=LinkageRun.FULL if full else LinkageRun.INCREMENTAL,
+                                        status=LinkageRun.QUEUED, started_by=actor, started_at=clock.now())
+        # The task is a row in the same database and transaction: both exist, or neither.
+        run.task_id = str(link_records.enqueue(run.pk).id)
+        run.save(update_fields=["task_id"])
+        record_event(actor=actor, action="identity.link_requested", purpose=PURPOSE, object_type="linkage_run",
+                     object_id=str(run.pk), detail={"kind": run.kind})
+    return run
+
+
+def run_linkage(*, actor: User, full: bool = False, model_path: Path | None = None,
+                progress: Progress | None = None, memory_limit: str = "2GB",
+                run: LinkageRun | None = None) -> LinkageRun:
+    """Link the platform's source records (see the module docstring). ``run`` is a queued
+    run to carry out (from ``request_linkage``); without it a new run is recorded."""
+    _require_runner(actor)
     path = model_path or DEFAULT_MODEL
     model = ModelFile.load(path)
     last = LinkageRun.objects.filter(status=LinkageRun.DONE).aggregate(top=Max("max_record_id"))["top"] or 0
     kind = LinkageRun.FULL if full or last == 0 else LinkageRun.INCREMENTAL
-    run = LinkageRun.objects.create(kind=kind, started_by=actor, started_at=clock.now(),
-                                    model=_model_label(path, model))
+    fields = {"kind": kind, "status": LinkageRun.RUNNING, "started_at": clock.now(), "heartbeat": clock.now(),
+              "model": _model_label(path, model)}
+    if run is None:
+        current = under_way()
+        if current is not None:
+            raise ValidationFailed({"run": [f"linkage run {current.pk} is already {current.status}; "
+                                            "wait for it to finish"]})
+        run = LinkageRun.objects.create(started_by=actor, **fields)
+    else:
+        for name, value in fields.items():
+            setattr(run, name, value)
+        run.save(update_fields=list(fields))
+    report = _RunProgress(run, progress)
     try:
         with tempfile.TemporaryDirectory(prefix="nwd-link-") as spill:
             con = features.connect(memory_limit=memory_limit, temp_directory=Path(spill))
-            rows, top = _export(con, progress)
+            rows, top = _export(con, report)
             features.prepare(con, today=clock.today())
+            report(LinkageRun.LINKING, 0, 0)
             if kind == LinkageRun.FULL:
                 result = link(con, "records", model)
                 compared, new = result.compared, rows
@@ -435,9 +534,9 @@ def run_linkage(*, actor: User, full: bool = False, model_path: Path | None = No
                 compared = link_new(con, "records", "nwd_new", "nwd_old", model) if new else 0
             pairs = _pairs(con, model) if new else []
             con.close()
-        _apply(run, pairs, model, actor)
+        _apply(run, pairs, model, actor, report)
         run.records, run.new_records, run.max_record_id, run.compared = rows, new, top, compared
-        run.status, run.finished_at = LinkageRun.DONE, clock.now()
+        run.status, run.finished_at, run.stage = LinkageRun.DONE, clock.now(), ""
         run.save()
     except Exception as exc:
         LinkageRun.objects.filter(pk=run.pk).update(status=LinkageRun.FAILED, finished_at=clock.now(),
@@ -449,7 +548,7 @@ def run_linkage(*, actor: User, full: bool = False, model_path: Path | None = No
     return run
 
 
-def _apply(run: LinkageRun, pairs: list[_Pair], model: ModelFile, actor: User) -> None:
+def _apply(run: LinkageRun, pairs: list[_Pair], model: ModelFile, actor: User, progress: Progress) -> None:
     """Merge youth joined at the link threshold and queue the review band."""
     ids = {p.left for p in pairs} | {p.right for p in pairs}
     youth_of = dict(SourceRecord.objects.filter(pk__in=ids).values_list("pk", "youth_id"))
@@ -473,9 +572,9 @@ def _apply(run: LinkageRun, pairs: list[_Pair], model: ModelFile, actor: User) -
     by_root: dict[int, list[int]] = defaultdict(list)
     for youth_id in list(groups.parent):
         by_root[groups.find(youth_id)].append(youth_id)
-    for members in by_root.values():
-        if len(members) < 2:
-            continue
+    groups_to_merge = [members for members in by_root.values() if len(members) > 1]
+    for merged, members in enumerate(groups_to_merge):
+        progress(LinkageRun.MERGING, merged, len(groups_to_merge))
         keep_id, *others = sorted(members)
         keep = Youth.objects.get(pk=keep_id)
         for other_id in others:
@@ -489,7 +588,8 @@ def _apply(run: LinkageRun, pairs: list[_Pair], model: ModelFile, actor: User) -
     youth_now = dict(SourceRecord.objects.filter(pk__in=ids).values_list("pk", "youth_id"))
     prior = prior_weight(model)
     now = clock.now()
-    for pair in pairs:  # what is still apart: the review band, and links a rule or a decision stopped
+    for scored, pair in enumerate(pairs):  # still apart: the review band, links a rule or a decision stopped
+        progress(LinkageRun.QUEUEING, scored, len(pairs))
         if (pair.left, pair.right) in decided or pair.left not in youth_now or pair.right not in youth_now:
             continue
         if youth_now[pair.left] == youth_now[pair.right]:

@@ -5,11 +5,9 @@ do the work and the access decisions."""
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
 
 from nowrongdoor.errors import ValidationFailed
 from nowrongdoor.identity import selectors, services
@@ -23,15 +21,22 @@ def queue(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     if request.method == "POST":
         services.require_steward(actor, "identity.read")
-        run = services.run_linkage(actor=actor)
-        messages.success(request, _("Linkage run finished: %(m)d youth merged, %(q)d pairs added to the queue.")
-                         % {"m": run.merges, "q": run.queued})
-        return redirect("web:identity_queue")
+        run = services.request_linkage(actor=actor)
+        return redirect("web:identity_run", run_id=run.pk)
     status = request.GET.get("status", PairReview.OPEN)
     if status not in (PairReview.OPEN, PairReview.UNSURE):
         status = PairReview.OPEN
     view = selectors.review_queue(actor=actor, status=status)
     return render(request, "web/identity_queue.html", {"queue": view, "status": status})
+
+
+@login_required
+def linkage_run(request: HttpRequest, run_id: int) -> HttpResponse:
+    """A linkage run's progress; while it is under way the page asks again every second
+    (HTMX swaps only the progress section) and shows the outcome when it ends."""
+    run = selectors.linkage_run(actor=_actor(request), run_id=run_id)
+    template = "web/identity_run.html" + ("#progress" if request.htmx else "")  # type: ignore[attr-defined]
+    return render(request, template, {"run": run})
 
 
 @login_required

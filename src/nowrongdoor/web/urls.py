@@ -38,6 +38,7 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit_log"),
     path("imports/", import_views.imports, name="imports"),
     path("identity/", identity_views.queue, name="identity_queue"),
+    path("identity/runs/<int:run_id>/", identity_views.linkage_run, name="identity_run"),
     path("identity/pairs/<int:review_id>/", identity_views.pair, name="identity_pair"),
     path("identity/changes/", identity_views.changes, name="identity_changes"),
     path("reviews/", views.break_glass_reviews, name="break_glass_reviews"),

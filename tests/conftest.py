@@ -15,12 +15,17 @@ _counter = itertools.count(1)
 
 
 def run_background_tasks() -> None:
-    """Run every queued background task, as ``nowrongdoor worker --batch`` does (the real
-    database worker, in this thread, without touching the process's signal handlers)."""
+    """Run every queued background task with the real database worker's ``run_task``, as
+    ``nowrongdoor worker --batch`` does; in this thread, without the worker loop (which
+    closes database connections between tasks, and with them a test's transaction)."""
     from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
 
-    Worker(queue_names=["default"], interval=0, batch=True, backend_name="default", startup_delay=False,
-           max_tasks=None, worker_id="test-worker", excluded_queue_names=[]).run()
+    worker = Worker(queue_names=["default"], interval=0, batch=True, backend_name="default", startup_delay=False,
+                    max_tasks=None, worker_id="test-worker", excluded_queue_names=[])
+    while (task := DBTaskResult.objects.ready().filter(backend_name="default").first()):
+        task.claim(worker.worker_id)
+        worker.run_task(task)
 
 
 @pytest.fixture(autouse=True)

@@ -995,6 +995,7 @@ class ReferralMove(Schema):
     version: Annotated[int, Field(ge=1)]
     status: Code
     reason: Annotated[str, Field(max_length=2000), Clean] = ""
+    decline_reason: Code = ""
 
 
 @api.get("/providers", response={200: list[ProviderOut], **ERRORS}, tags=["cases"])
@@ -1019,11 +1020,12 @@ def refer(request: HttpRequest, case_id: uuid.UUID, payload: ReferralIn) -> Stat
 @api.post("/referrals/{referral_id}/status", response={200: dict[str, Any], 409: Problem, **ERRORS},
           tags=["cases"])
 def move_referral(request: HttpRequest, referral_id: uuid.UUID, payload: ReferralMove) -> dict[str, Any]:
-    """The provider accepts, declines (with a reason), starts, completes; either side
-    records a drop-out."""
+    """The provider accepts, declines (with ``decline_reason``, a code of
+    ``referral_decline_reason`` such as ``no_capacity``, and a ``reason`` in words),
+    starts, completes; either side records a drop-out."""
     referral = case_services.move_referral(actor=_actor(request), referral_public_id=str(referral_id),
                                            expected_version=payload.version, status=payload.status,
-                                           reason=payload.reason)
+                                           reason=payload.reason, decline_reason=payload.decline_reason)
     return {"id": str(referral.public_id), "status": referral.status, "version": referral.version}
 
 
@@ -1088,6 +1090,8 @@ def assign_worker(request: HttpRequest, case_id: uuid.UUID, payload: WorkerIn) -
 
 
 # The placement endpoints live beside their app; mounted last, as they use the helpers above.
+from nowrongdoor.analytics.api import router as analytics_router  # noqa: E402
 from nowrongdoor.placements.api import router as placements_router  # noqa: E402
 
 api.add_router("", placements_router)
+api.add_router("", analytics_router)

@@ -11,6 +11,7 @@
     nowrongdoor synth-records --people N --out DIR       synthetic linkage records + separate truth file
     nowrongdoor link-file INPUT --out DIR [--train]      link a CSV/Parquet file of records (no database)
     nowrongdoor encode-file INPUT --key-file K --out F   encode records for privacy-preserving linkage
+    nowrongdoor analytics refresh [--full]               rebuild the analytics snapshot (DuckDB)
     nowrongdoor audit verify                             check the audit hash chain
     nowrongdoor token issue --agency ID --name NAME      issue an integration token (prints it once)
     nowrongdoor token revoke --id ID                     revoke an integration token
@@ -241,6 +242,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     enc.add_argument("--key-file", type=Path, required=True, help="the shared key (>= 32 random bytes, raw or hex)")
     enc.add_argument("--out", type=Path, required=True, help="the encoded Parquet file to write")
 
+    analytics = sub.add_parser("analytics", help="analytics snapshot tools")
+    analytics_sub = analytics.add_subparsers(dest="analytics_command", required=True)
+    refresh = analytics_sub.add_parser("refresh", help="build the analytics snapshot from the operational "
+                                       "database (incremental: only new and edited contacts are read again)")
+    refresh.add_argument("--full", action="store_true", help="read every table again")
+    refresh.add_argument("--memory-limit", default="2GB", help="DuckDB memory limit (spills to disk beyond it)")
+
     audit = sub.add_parser("audit", help="audit log tools")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     audit_sub.add_parser("verify", help="check the hash chain; exit 1 at the first broken event")
@@ -318,6 +326,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _synth(args.youth, args.seed, args.counties)
     elif args.command == "link":
         return _link_platform(args)
+    elif args.command == "analytics":
+        return _analytics_refresh(args)
     elif args.command == "audit":
         return _audit_verify()
     elif args.command == "token":
@@ -419,6 +429,22 @@ def _link_platform(args: argparse.Namespace) -> int:
     print(f"{run.kind} linkage run {run.pk}: {run.records} records ({run.new_records} new), {run.merges} youth "
           f"merged, {run.queued} pairs queued for review, {run.kept_apart} links not made because a steward said "
           f"not the same, {run.blocked} merges blocked by a rule")
+    return 0
+
+
+def _analytics_refresh(args: argparse.Namespace) -> int:
+    from nowrongdoor.analytics.services import refresh_snapshot
+
+    system = _system_admin()
+    if system is None:
+        return 2
+    bars = _StageBars({})
+    try:
+        result = refresh_snapshot(actor=system, full=args.full, progress=bars, memory_limit=args.memory_limit)
+    finally:
+        bars.close()
+    print(f"{result.kind} analytics snapshot {result.path}: {result.rows.get('contacts', 0)} contacts "
+          f"({result.contacts_read} read), {result.rows.get('records', 0)} records, {result.seconds:.1f} s")
     return 0
 
 

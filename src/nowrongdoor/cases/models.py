@@ -183,6 +183,7 @@ class Referral(models.Model):
     shared_categories = models.JSONField()
     status = models.CharField(max_length=10, default=SENT)
     reason = models.TextField(blank=True, help_text="Why declined or dropped")
+    decline_reason = models.CharField(max_length=30, blank=True, help_text="Code of referral_decline_reason")
     consent_override = models.TextField(blank=True)
     override_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="+")

@@ -504,10 +504,11 @@ def refer(*, actor: User, case_public_id: str, provider_id: int, services_: list
     return referral
 
 
-def move_referral(*, actor: User, referral_public_id: str, expected_version: int, status: str, reason: str = ""
-                  ) -> Referral:
-    """Move a referral on: the provider accepts, declines (with a reason), starts and
-    completes; either side may record that the youth dropped out."""
+def move_referral(*, actor: User, referral_public_id: str, expected_version: int, status: str, reason: str = "",
+                  decline_reason: str = "") -> Referral:
+    """Move a referral on: the provider accepts, declines (with a coded reason from
+    ``referral_decline_reason``, e.g. no capacity, and words), starts and completes;
+    either side may record that the youth dropped out."""
     referral = Referral.objects.filter(public_id=referral_public_id).first() \
         if is_uuid(referral_public_id) else None
     side = None
@@ -524,6 +525,11 @@ def move_referral(*, actor: User, referral_public_id: str, expected_version: int
     reason = reason.strip()
     if status in (Referral.DECLINED, Referral.DROPPED) and not reason:
         raise ValidationFailed({"reason": ["say why"]})
+    if status == Referral.DECLINED and decline_reason not in vocabulary().codes("referral_decline_reason"):
+        raise ValidationFailed({"decline_reason": [
+            f"choose one of {', '.join(vocabulary().codes('referral_decline_reason'))}"]})
+    if status != Referral.DECLINED and decline_reason:
+        raise ValidationFailed({"decline_reason": ["only a declined referral has a decline reason"]})
     ctx = context(actor, writing_purpose(actor))
     decision = authorize_write(ctx, youth_id=referral.youth_id, category="case", owner_agency_id=actor.agency_id or 0,
                                action="referral_" + status)
@@ -531,6 +537,7 @@ def move_referral(*, actor: User, referral_public_id: str, expected_version: int
     with transaction.atomic():
         update_if_current(Referral, referral.pk, expected_version, only_if={"status": referral.status},
                           status=status, reason=reason or referral.reason,
+                          decline_reason=decline_reason or referral.decline_reason,
                           history=[*referral.history, [status, now.isoformat(), actor.username]])
         audit_decision(ctx, decision, youth_id=referral.youth_id, action="referral_" + status,
                        object_type="referral", object_id=str(referral.public_id))

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "nowrongdoor.cases",
     "nowrongdoor.placements",
     "nowrongdoor.identity",
+    "nowrongdoor.analytics",
     "nowrongdoor.synth",
     "nowrongdoor.web",
 ]

@@ -26,7 +26,9 @@ DEMO_ACCOUNTS = [
     ("clinic.screener", "screener", "health", "Teen Health", "Teen-clinic nurse screener"),
     ("county.steward", "identity_steward", "child_welfare", "Children and Family",
      "Identity steward (decides possible matches)"),
-    ("county.analyst", "analyst", "child_welfare", "Children and Family", "County analyst"),
+    ("county.analyst", "analyst", "child_welfare", "Children and Family", "County analyst (Data: this county)"),
+    ("state.analyst", "state_analyst", "child_welfare", "Children and Family",
+     "State analyst (Data: every county and where prevention is most needed)"),
     ("system.admin", "system_admin", "child_welfare", "Children and Family", "System administrator"),
 ]
 

@@ -2,6 +2,7 @@ from django.urls import path
 
 from nowrongdoor.web import (
     case_views,
+    data_views,
     identity_views,
     import_views,
     placement_views,
@@ -37,6 +38,8 @@ urlpatterns = [
     path("notifications/<int:notification_id>/read/", task_views.read_notification, name="read_notification"),
     path("audit/", views.audit_log, name="audit_log"),
     path("imports/", import_views.imports, name="imports"),
+    path("data/", data_views.dashboard, name="data"),
+    path("data/export/<slug:measure_id>.<str:fmt>", data_views.export, name="data_export"),
     path("identity/", identity_views.queue, name="identity_queue"),
     path("identity/runs/<int:run_id>/", identity_views.linkage_run, name="identity_run"),
     path("identity/pairs/<int:review_id>/", identity_views.pair, name="identity_pair"),

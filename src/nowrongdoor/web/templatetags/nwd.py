@@ -89,3 +89,14 @@ def task_status(status: str) -> str:
 def task_title(task: Any, lang: str) -> str:
     title: dict[str, str] = task.title
     return title.get(lang) or title.get("en") or str(task.kind)
+
+
+@register.filter
+def get_item(mapping: Any, key: str) -> Any:
+    """``mapping|get_item:key`` (dict lookup by a variable key)."""
+    return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def split(text: str) -> list[str]:
+    return text.split()

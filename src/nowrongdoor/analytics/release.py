@@ -1,0 +1,145 @@
+"""Published tables: every measure for a year, protected together, as anyone without
+row-level rights sees them (dashboards, exports, the API).
+
+The order matters: ``flagged`` (youth identified or at risk, per county) is protected
+first; every breakdown of the identified youth (by month, age, gender...) then takes
+its county totals' masks from it and may not mask them differently, so a county total
+is shown, or masked, the same way in every table.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from nowrongdoor.analytics import measures, snapshot
+from nowrongdoor.analytics.disclosure import Grid, protect_grid, rate
+
+
+@dataclass(frozen=True)
+class Cell:
+    code: str
+    label: str
+    value: int | None  # None: masked
+
+
+@dataclass(frozen=True)
+class Row:
+    county: str
+    cells: list[Cell]
+    total: int | None
+    rates: dict[str, float | None]  # for parts measures: group -> share of the numerator part
+
+
+@dataclass(frozen=True)
+class Table:
+    """One protected measure: a row per county, and the state row (column totals)."""
+
+    definition: measures.Definition
+    year: int
+    rows: list[Row]
+    state: Row
+    has_data: bool
+    extra: dict[str, Any]
+
+    def row(self, county: str | None) -> Row:
+        if county is None:
+            return self.state
+        return next(r for r in self.rows if r.county == county)
+
+
+def _rates(definition: measures.Definition, columns: list[str], values: list[int | None]) -> dict[str, float | None]:
+    if definition.chart != "parts":
+        return {}
+    groups: dict[str, dict[str, int | None]] = {}
+    for column, value in zip(columns, values, strict=True):
+        group, _, part = column.rpartition(":")
+        groups.setdefault(group, {})[part or column] = value
+    numerator = definition.rate_parts[0]
+    out: dict[str, float | None] = {}
+    for group, parts in groups.items():
+        shown = None if any(v is None for v in parts.values()) else sum(v for v in parts.values() if v is not None)
+        out[group] = rate(parts.get(numerator), shown)
+    return out
+
+
+def _table(result: measures.Result, year: int, extra: dict[str, Any]) -> Table:
+    grid, definition = result.grid, result.definition
+    rows = []
+    for r, county in enumerate(grid.rows):
+        values = [grid.shown(r, c) for c in range(len(grid.columns))]
+        rows.append(Row(county, [Cell(code, result.labels.get(code, code), v)
+                                 for code, v in zip(grid.columns, values, strict=True)],
+                        None if definition.overlapping else grid.shown_row_total(r),
+                        _rates(definition, grid.columns, values)))
+    state_values = [grid.shown_column_total(c) for c in range(len(grid.columns))]
+    state = Row("All counties", [Cell(code, result.labels.get(code, code), v)
+                                 for code, v in zip(grid.columns, state_values, strict=True)],
+                None if definition.overlapping else grid.shown_total(), _rates(definition, grid.columns, state_values))
+    return Table(definition, year, rows, state, result.has_data, extra)
+
+
+def protect_all(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Table]:
+    """Every measure for ``year``, protected (see the module docstring)."""
+    results = {measure_id: measures.compute(con, measure_id, year) for measure_id in measures.MEASURES}
+    flagged = protect_grid(results["flagged"].grid)
+    identified = [row[0] for row in flagged.cells]
+    identified_masked = [row[0] for row in flagged.mask]
+    tables: dict[str, Table] = {}
+    for measure_id, result in results.items():
+        extra: dict[str, Any] = {}
+        if measure_id != "flagged":
+            if result.definition.population == "identified":
+                if result.grid.row_totals != identified:  # a definition drifted from "identified"
+                    raise AssertionError(f"{measure_id}: county totals {result.grid.row_totals} "
+                                         f"differ from the identified youth {identified}")
+                protect_grid(result.grid, row_totals_masked=identified_masked,
+                             total_masked=flagged.column_mask[0])
+            else:
+                protect_grid(result.grid)
+        if measure_id == "placement_gaps":
+            nights = measures.nights_without_placement(con, year)
+            grid: Grid = result.grid
+            youth_col = grid.columns.index("youth")
+            extra["nights"] = {county: (nights.get(county, 0) if grid.shown(r, youth_col) is not None else None)
+                               for r, county in enumerate(grid.rows)}
+        tables[measure_id] = _table(result, year, extra)
+    return tables
+
+
+_cache: dict[tuple[str, float, int], dict[str, Table]] = {}
+_lock = threading.Lock()
+
+
+def tables(year: int, path: Path | None = None) -> tuple[dict[str, Table], dict[str, Any]]:
+    """The protected tables of ``year`` from the current snapshot, computed once per
+    snapshot file (a refresh replaces the file and so the cache key), and its metadata."""
+    target = path or snapshot.default_path()
+    con = snapshot.connect(target)
+    try:
+        meta = snapshot.meta(con)
+        key = (str(target), target.stat().st_mtime, year)
+        with _lock:
+            if key not in _cache:
+                if len(_cache) > 16:
+                    _cache.clear()
+                _cache[key] = protect_all(con, year)
+            return _cache[key], meta
+    finally:
+        con.close()
+
+
+def years(path: Path | None = None) -> list[int]:
+    """Years with any contact or flag in the snapshot, newest first."""
+    con = snapshot.connect(path)
+    try:
+        found = con.execute("SELECT DISTINCT year(occurred_on) FROM contacts_y WHERE occurred_on IS NOT NULL "
+                            "UNION SELECT DISTINCT year(flagged_on) FROM youth_facts WHERE flagged_on IS NOT NULL "
+                            "ORDER BY 1 DESC").fetchall()
+    finally:
+        con.close()
+    return [int(y) for (y,) in found if y is not None]

@@ -770,8 +770,9 @@ def youth_tasks(request: HttpRequest, youth_id: uuid.UUID, purpose: Code = "") -
 
 @api.get("/analytics/task-compliance", response={200: list[ComplianceOut], **ERRORS}, tags=["protocols"])
 def task_compliance(request: HttpRequest, since: dt.date | None = None) -> list[dict[str, Any]]:
-    """On-time rate per task kind, agency and county over tasks already due; cells under
-    11 tasks are suppressed. Analysts see all agencies; supervisors their own."""
+    """On-time rate per task kind, agency and county over tasks already due. Analysts see
+    all agencies, with counts of 1-10 masked and complementary masking (docs/measures.md);
+    supervisors see their own agency's counts."""
     return protocol_selectors.compliance(actor=_actor(request), since=since)
 
 

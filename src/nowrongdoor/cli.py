@@ -293,6 +293,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             run = run_linkage(actor=User.objects.get(username="system.admin"))
             print(f"\nIdentity resolution: {run.merges} youth merged across agencies, {run.queued} possible "
                   "matches for a steward (sign in as county.steward).")
+        from nowrongdoor.analytics.services import refresh_snapshot
+
+        built = refresh_snapshot(actor=User.objects.get(username="system.admin"))
+        print(f"\nAnalytics snapshot built ({built.rows.get('contacts', 0)} contacts, {built.seconds:.1f} s): "
+              "sign in as county.analyst or state.analyst and open Data.")
         if args.no_serve:
             return 0
         _serve(args.host, args.port, 1, 8)

@@ -83,7 +83,7 @@ def test_the_dictionary_gives_every_case_something_to_check() -> None:
     assert {"placement", "identity"} <= set(mdt_rules().categories)
     assert {"screener", "agency_admin", "analyst"} <= set(NOT_COORDINATORS)
     assert {"placement_worker", "case_manager", "mdt_coordinator", "supervisor"} == set(COORDINATORS)
-    assert ANALYTICS_ROLES == ["analyst"]
+    assert ANALYTICS_ROLES == ["analyst", "state_analyst"]
     assert ("screener", "screening") in READERS and ("supervisor", "mdt") in READERS
     assert "mdt_coordinator" in MDT_ROLES
 

@@ -71,7 +71,7 @@ def test_the_dictionary_gives_every_case_something_to_check() -> None:
     assert NOTES_PURPOSES & set(INDIVIDUAL_PURPOSES)
     assert set(NO_SCREENING_ROLES) == {"agency_admin", "system_admin", "identity_steward"}
     assert {"mdt_coordinator", "analyst"} <= set(NOT_SCREENERS)
-    assert ANALYTICS_ROLES == ["analyst"]
+    assert ANALYTICS_ROLES == ["analyst", "state_analyst"]
     assert ("screener", "screening") in READERS and ("supervisor", "mdt") in READERS
 
 

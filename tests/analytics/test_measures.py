@@ -179,3 +179,27 @@ def test_the_snapshot_holds_no_names_addresses_or_free_text(county_data: Any, sn
                 assert not values & addresses, (table, column)
     finally:
         con.close()
+
+
+def test_docs_carry_every_measures_definition() -> None:
+    text = (Path(__file__).parents[2] / "docs" / "measures.md").read_text()
+    assert text.endswith(measures.markdown()), "regenerate the end of docs/measures.md from measures.markdown()"
+
+
+def test_the_command_refreshes_as_the_system_and_is_audited(
+        county_data: Any, snapshot_path: Path, make_user: Any, capsys: Any) -> None:
+    from nowrongdoor.access.models import AuditEvent
+    from nowrongdoor.cli import main
+
+    make_user("system_admin", None)
+
+    assert main(["analytics", "refresh"]) == 0
+    assert main(["analytics", "refresh"]) == 0
+    assert main(["analytics", "refresh", "--full"]) == 0
+
+    out = capsys.readouterr().out
+    assert "full analytics snapshot" in out and f"{Contact.objects.count()} contacts" in out
+    assert snapshot_path.exists()
+    events = AuditEvent.objects.filter(action="analytics.refresh").select_related("actor").order_by("pk")
+    assert [e.detail["kind"] for e in events] == ["full", "incremental", "full"]
+    assert {e.actor.role for e in events} == {"system_admin"}

@@ -335,14 +335,18 @@ def test_compliance_gives_analysts_counts_only_and_suppresses_small_cells(world:
         rows = selectors.compliance(actor=analyst)
     by_cell = {(r["agency"], r["kind"]): r for r in rows}
     assert all(set(r) == COMPLIANCE_KEYS for r in rows)
+    # 12 due: 5 on time, 3 late, 1 waived, 3 open. The total is shown; every part is 1-10,
+    # so masked, and so is the rate on a masked count.
     assert by_cell[(world.agencies["child_welfare"].name, "report")] == {
         "kind": "report", "agency": world.agencies["child_welfare"].name, "county": world.county.name,
-        "due": 12, "on_time": 5, "late": 3, "waived": 1, "still_open": 3, "on_time_rate": round(5 / 12, 3),
-        "suppressed": False,
+        "due": 12, "on_time": None, "late": None, "waived": None, "still_open": None, "on_time_rate": None,
+        "suppressed": True,
     }
     small = by_cell[(world.agencies["probation"].name, "screening")]
     assert small["suppressed"] is True
-    assert [small[k] for k in ("due", "on_time", "late", "waived", "still_open", "on_time_rate")] == [None] * 6
+    # one task, still open: its 1s are masked, its zeros shown (a zero says nothing about a youth)
+    assert [small[k] for k in ("due", "on_time", "late", "waived", "still_open", "on_time_rate")] == \
+        [None, 0, 0, 0, None, None]
     # counts only: nothing that names a youth or a task
     flat = repr(rows)
     assert str(world.youth.public_id) not in flat
@@ -350,6 +354,11 @@ def test_compliance_gives_analysts_counts_only_and_suppresses_small_cells(world:
     [event] = events_since(seq)
     assert (event.actor_id, event.object_type, event.youth_id, event.purpose) == (
         analyst.pk, "compliance", None, "analytics")
+    with clock.frozen(T0 + 7 * D):  # a supervisor reads their own agency's tasks one by one: unmasked
+        [own] = [r for r in selectors.compliance(actor=world.user("child_welfare", "supervisor"))
+                 if r["kind"] == "report"]
+    assert [own[k] for k in ("due", "on_time", "late", "waived", "still_open", "on_time_rate", "suppressed")] == \
+        [12, 5, 3, 1, 3, round(5 / 12, 3), False]
 
 
 def test_compliance_counts_only_tasks_already_due(world: County_) -> None:

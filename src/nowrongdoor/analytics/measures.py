@@ -543,3 +543,22 @@ def compute(con: duckdb.DuckDBPyConnection, measure_id: str, year: int) -> Resul
     definition, fn = MEASURES[measure_id]
     del definition
     return fn(con, year)
+
+
+def markdown() -> str:
+    """The measures' definitions as Markdown (the generated part of docs/measures.md)."""
+    out = []
+    for definition, _ in MEASURES.values():
+        out.append(f"### {definition.title} (`{definition.id}`)\n")
+        out.append(f"- **Counts**: {definition.counts}")
+        if definition.numerator:
+            out.append(f"- **Share**: {definition.numerator} / {definition.denominator}.")
+        out.append(f"- **Period**: {definition.period}")
+        if definition.needs:
+            out.append(f"- **Needs**: {definition.needs} Without it the measure shows \"no data yet\".")
+        if definition.population == "identified":
+            out.append("- Its county totals are the identified youth of `flagged`, masked the same way.")
+        if definition.overlapping:
+            out.append("- A youth (or event) may count in several columns, so no row total is shown.")
+        out.append("")
+    return "\n".join(out)

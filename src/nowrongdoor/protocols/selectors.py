@@ -18,6 +18,7 @@ from django.db.models import Count, F, Q, QuerySet
 from nowrongdoor import clock
 from nowrongdoor.access.audit import record_event
 from nowrongdoor.access.decisions import AccessContext, audit_decision
+from nowrongdoor.analytics.disclosure import CountTable, protect, rate
 from nowrongdoor.directory.models import User
 from nowrongdoor.errors import AccessDenied, NotFound
 from nowrongdoor.protocols.library import CATEGORY_OF_AGENCY_TYPE
@@ -27,7 +28,6 @@ from nowrongdoor.youth.selectors import context_for, is_uuid, visible_youth
 TASK_CATEGORIES = sorted(set(CATEGORY_OF_AGENCY_TYPE.values()))
 DUE_SOON = dt.timedelta(hours=24)
 RECENTLY_DONE = dt.timedelta(days=14)
-SMALL_CELL = 11  # compliance cells with fewer tasks are suppressed
 
 
 @dataclass(frozen=True)
@@ -196,8 +196,10 @@ def unread_notifications(*, actor: User) -> list[NotificationView]:
 
 def compliance(*, actor: User, since: dt.date | None = None) -> list[dict[str, Any]]:
     """On-time rate per task kind, agency and county, over tasks already due: done on
-    time / due. Counts only, no youth; cells with fewer than 11 tasks are suppressed.
-    Analysts see every agency; a supervisor sees their own agency."""
+    time / due. Counts only, no youth. Analysts see every agency, protected like every
+    published table (counts of 1-10 masked, with complementary masking; see
+    ``analytics.disclosure``); a supervisor sees their own agency's counts, whose tasks
+    they read one by one anyway."""
     if actor.role == "analyst":
         context_for(actor, "analytics")
         scope = Q()
@@ -220,15 +222,23 @@ def compliance(*, actor: User, since: dt.date | None = None) -> list[dict[str, A
         )
         .order_by("county__name", "agency__name", "kind")
     )
+    parts = ["on_time", "late", "waived", "still_open"]
+    lines = [[int(row[p]) for p in parts] for row in rows]  # type: ignore[literal-required]
+    # What is published: each line's parts and its total (due); no column or grand totals.
+    values = [v for line in lines for v in line] + [sum(line) for line in lines]
+    width = len(parts)
+    sums = [(len(lines) * width + r, list(range(r * width, (r + 1) * width))) for r in range(len(lines))]
+    mask = protect(CountTable(values, sums)) if actor.role == "analyst" else [False] * len(values)
+    # (a supervisor reads their own agency's tasks one by one anyway: unmasked)
     out = []
-    for row in rows:
-        small = row["due"] < SMALL_CELL
+    for r, row in enumerate(rows):
+        shown = {p: None if mask[r * width + c] else lines[r][c] for c, p in enumerate(parts)}
+        due_shown = None if mask[len(lines) * width + r] else sum(lines[r])
+        share = rate(shown["on_time"], due_shown)
         out.append({
-            "kind": row["kind"], "agency": row["agency__name"], "county": row["county__name"],
-            "due": None if small else row["due"], "on_time": None if small else row["on_time"],
-            "late": None if small else row["late"], "waived": None if small else row["waived"],
-            "still_open": None if small else row["still_open"],
-            "on_time_rate": None if small else round(row["on_time"] / row["due"], 3), "suppressed": small,
+            "kind": row["kind"], "agency": row["agency__name"], "county": row["county__name"], "due": due_shown,
+            **shown, "on_time_rate": None if share is None else round(share, 3),
+            "suppressed": due_shown is None or any(v is None for v in shown.values()),
         })
     record_event(actor=actor, action="read", purpose="analytics" if actor.role == "analyst" else "",
                  object_type="compliance", detail={"cells": len(out)})

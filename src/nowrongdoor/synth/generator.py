@@ -323,11 +323,46 @@ def plan_person(seed: int, index: int, counties: int = 1) -> PersonPlan:
             residence_zip="", linked=False, noise=["false_name", "false_age"], public_id=_uuid(rng),
             unlinked_youth_id=_uuid(rng), contacts=moved,
         ))
+    for record in records:
+        if record.agency_type == "child_welfare":
+            record.contacts = _with_service_episodes(record.contacts, random.Random(f"nowrongdoor:{seed}:{index}:cw"))
     return PersonPlan(
         index=index, county_slot=county_slot, sex=sex, birth_date=birth, race_ethnicity=race, lgbtq=lgbtq,
         child_welfare_history=cw, exploited=exploited, exploitation_start=start, identified_on=identified,
         youth_public_id=_uuid(rng), records=records,
     )
+
+
+PERMANENCY_AFTER = dt.timedelta(days=548)  # reunification services run about 18 months
+
+
+def _with_service_episodes(contacts: list[PlannedContact], rng: random.Random) -> list[PlannedContact]:
+    """Child-welfare service episodes by programme component, following the record's
+    events: a report opens emergency response; a substantiated investigation without a
+    removal, family maintenance; a removal, family reunification; a youth still in care
+    18 months after removal, permanent placement. Drawn from their own random stream, so
+    every other planned value is the same with or without them."""
+    added: list[PlannedContact] = []
+    removals = [c for c in contacts if c.contact_type == "removal"]
+
+    def episode(component: str, at: dt.datetime) -> None:
+        if at.date() < REFERENCE_DATE:
+            added.append(PlannedContact("cw_service", at + dt.timedelta(hours=1), {"component": component},
+                                        _uuid(rng)))
+
+    for contact in contacts:
+        if contact.contact_type == "hotline_report":
+            episode("emergency_response", contact.occurred_at)
+        elif contact.contact_type == "investigation" and contact.details.get("finding") == "substantiated" \
+                and not removals:
+            episode("family_maintenance", contact.occurred_at + dt.timedelta(days=7))
+        elif contact.contact_type == "removal":
+            episode("family_reunification", contact.occurred_at)
+            later = [c for c in contacts if c.contact_type == "placement_start"
+                     and c.occurred_at >= contact.occurred_at + PERMANENCY_AFTER]
+            if later:
+                episode("permanent_placement", contact.occurred_at + PERMANENCY_AFTER)
+    return sorted([*contacts, *added], key=lambda c: c.occurred_at)
 
 
 @dataclass(frozen=True)

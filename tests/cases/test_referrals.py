@@ -122,3 +122,28 @@ def test_an_agency_that_is_neither_side_cannot_touch_a_referral(w: dict[str, Any
         services.move_referral(actor=stranger, referral_public_id=str(referral.public_id), expected_version=1,
                                status="accepted")
     assert selectors.referrals_received(actor=stranger) == []
+
+
+def test_a_decline_names_a_coded_reason_which_analysts_count(w: dict[str, Any]) -> None:
+    record_consent(actor=w["worker"], youth=w["youth"], category="community_services", given_by="youth",
+                   given_on=clock.today())
+    referral = services.refer(actor=w["worker"], case_public_id=w["case"], provider_id=w["shelter"].pk,
+                              services_=["emergency_shelter"])
+    pid = str(referral.public_id)
+    with pytest.raises(ValidationFailed) as missing:
+        services.move_referral(actor=w["advocate"], referral_public_id=pid, expected_version=1, status="declined",
+                               reason="Every bed is taken tonight (synthetic).")
+    with pytest.raises(ValidationFailed) as unknown:
+        services.move_referral(actor=w["advocate"], referral_public_id=pid, expected_version=1, status="declined",
+                               reason="Full (synthetic).", decline_reason="busy")
+    with pytest.raises(ValidationFailed) as misplaced:
+        services.move_referral(actor=w["advocate"], referral_public_id=pid, expected_version=1, status="accepted",
+                               decline_reason="no_capacity")
+
+    declined = services.move_referral(actor=w["advocate"], referral_public_id=pid, expected_version=1,
+                                      status="declined", reason="Every bed is taken tonight (synthetic).",
+                                      decline_reason="no_capacity")
+
+    assert set(missing.value.errors) == set(unknown.value.errors) == set(misplaced.value.errors) == {"decline_reason"}
+    assert "no_capacity" in unknown.value.errors["decline_reason"][0]
+    assert (declined.status, declined.decline_reason) == ("declined", "no_capacity")

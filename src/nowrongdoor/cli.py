@@ -12,6 +12,8 @@
     nowrongdoor link-file INPUT --out DIR [--train]      link a CSV/Parquet file of records (no database)
     nowrongdoor encode-file INPUT --key-file K --out F   encode records for privacy-preserving linkage
     nowrongdoor analytics refresh [--full]               rebuild the analytics snapshot (DuckDB)
+    nowrongdoor analytics private-release --measure M --year Y --epsilon E --note N --user U
+    nowrongdoor analytics extract --year-from Y --year-to Y --user U --out F   de-identified research extract
     nowrongdoor audit verify                             check the audit hash chain
     nowrongdoor token issue --agency ID --name NAME      issue an integration token (prints it once)
     nowrongdoor token revoke --id ID                     revoke an integration token
@@ -248,6 +250,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                                        "database (incremental: only new and edited contacts are read again)")
     refresh.add_argument("--full", action="store_true", help="read every table again")
     refresh.add_argument("--memory-limit", default="2GB", help="DuckDB memory limit (spills to disk beyond it)")
+    private = analytics_sub.add_parser("private-release", help="release a measure's table with differential "
+                                       "privacy (OpenDP), spending epsilon from the year's budget")
+    private.add_argument("--measure", required=True)
+    private.add_argument("--year", type=int, required=True)
+    private.add_argument("--epsilon", type=float, required=True, help="privacy loss to spend (e.g. 0.25)")
+    private.add_argument("--note", required=True, help="why and where it is published")
+    private.add_argument("--user", required=True, help="the state analyst releasing it")
+    extract = analytics_sub.add_parser("extract", help="the de-identified research extract (zip of CSV files)")
+    extract.add_argument("--year-from", type=int, required=True)
+    extract.add_argument("--year-to", type=int, required=True)
+    extract.add_argument("--user", required=True, help="the analyst it is made for (their agency's access)")
+    extract.add_argument("--out", type=Path, required=True, help="the zip file to write")
 
     audit = sub.add_parser("audit", help="audit log tools")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
@@ -332,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "link":
         return _link_platform(args)
     elif args.command == "analytics":
-        return _analytics_refresh(args)
+        return _analytics(args)
     elif args.command == "audit":
         return _audit_verify()
     elif args.command == "token":
@@ -435,6 +449,42 @@ def _link_platform(args: argparse.Namespace) -> int:
           f"merged, {run.queued} pairs queued for review, {run.kept_apart} links not made because a steward said "
           f"not the same, {run.blocked} merges blocked by a rule")
     return 0
+
+
+def _analytics(args: argparse.Namespace) -> int:
+    """``analytics refresh``, ``private-release`` and ``extract``; domain errors are one line."""
+    from nowrongdoor.directory.models import User
+    from nowrongdoor.errors import AccessDenied, NotFound, ValidationFailed
+
+    if args.analytics_command == "refresh":
+        return _analytics_refresh(args)
+    user = User.objects.filter(username=args.user).first()
+    if user is None:
+        print(f"no user {args.user!r}", file=sys.stderr)
+        return 2
+    try:
+        if args.analytics_command == "private-release":
+            from nowrongdoor.analytics.services import release_privately
+
+            made = release_privately(actor=user, measure_id=args.measure, year=args.year, epsilon=args.epsilon,
+                                     note=args.note)
+            print(f"release {made.pk}: {made.measure} {made.year}, epsilon {made.epsilon:g} ({made.mechanism})")
+            print("county," + ",".join(made.columns))
+            for county, cells in made.rows:
+                print(f"{county}," + ",".join(str(c) for c in cells))
+            return 0
+        from nowrongdoor.analytics.research import research_extract
+
+        extract = research_extract(actor=user, year_from=args.year_from, year_to=args.year_to)
+        args.out.write_bytes(extract.body)
+        print(f"wrote {args.out}: {extract.youth} youth, {extract.events} events, {extract.screenings} screenings "
+              "(de-identified)")
+        return 0
+    except ValidationFailed as exc:
+        print("; ".join(f"{k}: {', '.join(v)}" for k, v in exc.errors.items()), file=sys.stderr)
+    except (AccessDenied, NotFound) as exc:
+        print(str(exc), file=sys.stderr)
+    return 1
 
 
 def _analytics_refresh(args: argparse.Namespace) -> int:

@@ -5,9 +5,9 @@ a county. The same selectors as the Data pages, so the same scope, suppression a
 from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
-from nowrongdoor.analytics import measures, selectors
+from nowrongdoor.analytics import measures, research, selectors, services
 from nowrongdoor.analytics.release import Row, Table
 from nowrongdoor.api import ERRORS, _actor
 
@@ -89,4 +89,84 @@ def measure_export(request: HttpRequest, measure_id: str, fmt: str, year: Year |
                                           fmt=fmt)
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{measure_id}.{fmt}"'
+    return response
+
+
+class PrivateReleaseIn(Schema):
+    measure: str = Field(max_length=64)
+    year: Year
+    epsilon: float = Field(gt=0, le=10, description="privacy loss to spend (smaller: more private, noisier)")
+    note: str = Field(min_length=1, max_length=2000, description="why and where the release is published")
+
+
+class PrivateRowOut(Schema):
+    county: str
+    cells: list[int]
+    total: int
+
+
+class PrivateReleaseOut(Schema):
+    id: int
+    measure: str
+    title: str
+    year: int
+    epsilon: float
+    mechanism: str
+    scale: float
+    columns: list[CellOut]
+    rows: list[PrivateRowOut]
+    state: PrivateRowOut
+    note: str
+    created_at: str
+
+
+class BudgetOut(Schema):
+    year: int
+    total: float
+    spent: float
+    left: float
+
+
+class PrivateReleasesOut(Schema):
+    releases: list[PrivateReleaseOut]
+    budgets: list[BudgetOut]
+
+
+def _private(table: selectors.PrivateTable) -> dict[str, Any]:
+    r = table.release
+    return {"id": r.pk, "measure": r.measure, "title": table.title, "year": r.year, "epsilon": r.epsilon,
+            "mechanism": r.mechanism, "scale": r.scale,
+            "columns": [{"code": c, "label": label, "value": None} for c, label in table.columns],
+            "rows": [{"county": c, "cells": cells, "total": total} for c, cells, total in table.rows],
+            "state": {"county": "All counties", "cells": table.state[0], "total": table.state[1]},
+            "note": r.note, "created_at": r.created_at.isoformat()}
+
+
+@router.get("/analytics/private-releases", response={200: PrivateReleasesOut, **ERRORS})
+def private_release_list(request: HttpRequest, year: Year | None = None) -> dict[str, Any]:
+    """Differentially private releases (their random error drawn once, then kept) and each year's privacy budget."""
+    found = selectors.private_releases(actor=_actor(request), year=year)
+    return {"releases": [_private(t) for t in found.tables],
+            "budgets": [{"year": b.year, "total": b.total, "spent": b.spent, "left": b.left} for b in found.budgets]}
+
+
+@router.post("/analytics/private-releases", response={201: PrivateReleaseOut, **ERRORS})
+def private_release_create(request: HttpRequest, payload: PrivateReleaseIn) -> Status[dict[str, Any]]:
+    """Release one measure's table for a year with differential privacy (state analysts),
+    spending ``epsilon`` from the year's budget. The same measure, year and snapshot
+    again returns the release already made and spends nothing."""
+    actor = _actor(request)
+    made = services.release_privately(actor=actor, measure_id=payload.measure, year=payload.year,
+                                      epsilon=payload.epsilon, note=payload.note)
+    table = next(t for t in selectors.private_releases(actor=actor, year=made.year).tables if t.release.pk == made.pk)
+    return Status(201, _private(table))
+
+
+@router.get("/analytics/research-extract", response={200: None, **ERRORS})
+def research_extract(request: HttpRequest, year_from: Year, year_to: Year) -> HttpResponse:
+    """The de-identified record-level extract (a zip of CSV files): pseudonymous ids,
+    dates shifted per youth, counties only; only data your agency may use for analytics."""
+    extract = research.research_extract(actor=_actor(request), year_from=year_from, year_to=year_to)
+    response = HttpResponse(extract.body, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="research-extract-{year_from}-{year_to}.zip"'
     return response

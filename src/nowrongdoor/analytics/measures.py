@@ -46,6 +46,12 @@ class Definition:
     population: str = ""  # "identified": row totals equal each county's identified youth
     overlapping: bool = False  # a youth may count in several columns: no row total is shown
 
+    @property
+    def one_cell_per_youth(self) -> bool:
+        """Each youth adds 1 to at most one cell of the whole table (one county, one
+        column): what a differentially private release needs to bound its noise."""
+        return self.population in ("flagged", "identified") or self.id in PARTITIONS_OF_YOUTH
+
 
 @dataclass
 class Result:
@@ -54,6 +60,8 @@ class Result:
     labels: dict[str, str] = field(default_factory=dict)
     has_data: bool = True
 
+
+PARTITIONS_OF_YOUTH = {"race_known"}  # counts of distinct youth, one column each, beyond the identified
 
 MeasureFn = Callable[[duckdb.DuckDBPyConnection, int], Result]
 MEASURES: dict[str, tuple[Definition, MeasureFn]] = {}

@@ -18,6 +18,7 @@ from typing import Any
 from nowrongdoor import clock
 from nowrongdoor.access.audit import record_event
 from nowrongdoor.analytics import release, snapshot
+from nowrongdoor.analytics.models import PrivacyBudget, PrivateRelease
 from nowrongdoor.directory.models import User
 from nowrongdoor.errors import AccessDenied, NotFound, ValidationFailed
 from nowrongdoor.youth.selectors import context_for
@@ -111,3 +112,46 @@ def export(*, actor: User, measure_id: str, year: int | None, county: str | None
                  object_id=measure_id, detail={"year": board.year, "county": county, "format": fmt,
                                                "bytes": len(body)})
     return body, EXPORT_FORMATS[fmt]
+
+
+@dataclass(frozen=True)
+class PrivateTable:
+    """A differentially private release as an analyst may see it: the rows of their
+    counties (every county for a state analyst) and the state totals, all from noisy
+    cells, so everything adds up."""
+
+    release: PrivateRelease
+    title: str
+    columns: list[tuple[str, str]]  # code, label
+    rows: list[tuple[str, list[int], int]]  # county, cells, row total
+    state: tuple[list[int], int]
+
+
+@dataclass(frozen=True)
+class PrivateReleases:
+    tables: list[PrivateTable]
+    budgets: list[PrivacyBudget]
+    may_release: bool
+    releasable: list[tuple[str, str]]  # measure id, title
+
+
+def private_releases(*, actor: User, year: int | None = None) -> PrivateReleases:
+    """Differentially private releases (newest first) and each year's budget, audited."""
+    from nowrongdoor.analytics import measures
+
+    scope = scope_of(actor)
+    releases = PrivateRelease.objects.all()
+    if year is not None:
+        releases = releases.filter(year=year)
+    tables = []
+    for r in releases:
+        rows = [(county, list(cells), sum(cells)) for county, cells in r.rows if scope.allows(county)]
+        columns_total = [sum(cells[k] for _, cells in r.rows) for k in range(len(r.columns))]
+        definition = measures.MEASURES.get(r.measure, (None, None))[0]
+        tables.append(PrivateTable(r, definition.title if definition else r.measure,
+                                   [(c, str(r.labels.get(c, c))) for c in r.columns], rows,
+                                   (columns_total, sum(columns_total))))
+    record_event(actor=actor, action="analytics.view", purpose=PURPOSE, object_type="private_release",
+                 detail={"year": year, "releases": [t.release.pk for t in tables]})
+    releasable = [(d.id, d.title) for d, _ in measures.MEASURES.values() if d.one_cell_per_youth]
+    return PrivateReleases(tables, list(PrivacyBudget.objects.order_by("-year")), scope.counties is None, releasable)

@@ -225,3 +225,7 @@ NOWRONGDOOR_EMAIL_NOTIFICATIONS = bool(os.environ.get("EMAIL_HOST"))
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 NOWRONGDOOR_TASK_WORKER = os.environ.get("NOWRONGDOOR_TASK_WORKER", "1") != "0"
 NOWRONGDOOR_TICK_SECONDS = int(os.environ.get("NOWRONGDOOR_TICK_SECONDS", "60"))
+
+# Differentially private releases (analytics.privacy): the privacy-loss budget (epsilon)
+# that all releases of one year's figures may spend together.
+DP_EPSILON_PER_YEAR = float(os.environ.get("NOWRONGDOOR_DP_EPSILON_PER_YEAR", "1.0"))

@@ -80,6 +80,12 @@ DEMO_AGREEMENTS: list[tuple[str, str, list[str], list[str], str]] = [
     ("education", "probation", ["identity", "education"], ["case_coordination"], "FERPA"),
     ("community_provider", "child_welfare", ["identity", "community_services"], ["case_coordination", "mdt"], "MOU"),
 ] + [
+    # Research: the county's analysts sit in child welfare; probation, the court and the
+    # police let them use their contacts for de-identified analysis (a research extract).
+    ("probation", "child_welfare", ["probation", "screening"], ["analytics"], "WIC827"),
+    ("juvenile_court", "child_welfare", ["juvenile_court"], ["analytics"], "WIC827"),
+    ("law_enforcement", "child_welfare", ["law_enforcement"], ["analytics"], "WIC8279"),
+] + [
     # The county's identity stewards sit in child welfare: every other agency shares
     # identity (names, dates of birth, ZIP) with it to decide possible matches, nothing else.
     (agency_type, "child_welfare", ["identity"], ["identity_resolution"], "MOU")
@@ -145,8 +151,11 @@ def _moment(rng: random.Random, day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(rng.randrange(24), rng.randrange(60)), tzinfo=dt.UTC)
 
 
-def plan_person(seed: int, index: int, counties: int = 1) -> PersonPlan:
-    """Everything about synthetic child ``index`` of ``seed``: deterministic, no database."""
+def plan_person(seed: int, index: int, counties: int = 1, routine: float = 0.0) -> PersonPlan:
+    """Everything about synthetic child ``index`` of ``seed``: deterministic, no database.
+
+    ``routine`` adds that many everyday contacts per youth on average (see
+    ``_with_routine_contacts``); 0 leaves the plan exactly as without it."""
     rng = random.Random(f"nowrongdoor:{seed}:{index}")
     sex = "female" if rng.random() < 0.5 else "male"
     age_now_days = rng.randint(9 * 365, 20 * 365)
@@ -326,6 +335,8 @@ def plan_person(seed: int, index: int, counties: int = 1) -> PersonPlan:
     for record in records:
         if record.agency_type == "child_welfare":
             record.contacts = _with_service_episodes(record.contacts, random.Random(f"nowrongdoor:{seed}:{index}:cw"))
+    if routine > 0:
+        _with_routine_contacts(records, birth, routine, random.Random(f"nowrongdoor:{seed}:{index}:routine"))
     return PersonPlan(
         index=index, county_slot=county_slot, sex=sex, birth_date=birth, race_ethnicity=race, lgbtq=lgbtq,
         child_welfare_history=cw, exploited=exploited, exploitation_start=start, identified_on=identified,
@@ -365,12 +376,42 @@ def _with_service_episodes(contacts: list[PlannedContact], rng: random.Random) -
     return sorted([*contacts, *added], key=lambda c: c.occurred_at)
 
 
+ROUTINE = {  # everyday contacts that neither identify nor flag a youth, by agency type
+    "health": ("health_visit", {"reason": "routine"}),
+    "mental_health": ("mental_health_visit", {}),
+    "education": ("school_event", {"event": "enrolment_change"}),
+    "community_provider": ("community_service_visit", {"service": "drop_in"}),
+}
+
+
+def _with_routine_contacts(records: list[PlannedRecord], birth: dt.date, mean: float, rng: random.Random) -> None:
+    """Everyday contacts on the youth's health, mental-health, school and community
+    records (a youth with none of those gets none): volume for scale benchmarks that
+    changes no measure's count. Drawn from their own random stream."""
+    eligible = [r for r in records if r.agency_type in ROUTINE]
+    if not eligible:
+        return
+    for _ in range(rng.randint(0, round(2 * mean))):
+        record = rng.choice(eligible)
+        day = birth + dt.timedelta(days=int(rng.uniform(6, 18) * 365.25))
+        if day >= REFERENCE_DATE:
+            continue
+        contact_type, details = ROUTINE[record.agency_type]
+        record.contacts.append(PlannedContact(contact_type, _moment(rng, day), dict(details), _uuid(rng)))
+    for record in eligible:
+        record.contacts.sort(key=lambda c: c.occurred_at)
+
+
 @dataclass(frozen=True)
 class SynthResult:
     persons: int
     created: int
     source_records: int
     contacts: int
+
+
+PURPOSE_TITLES: dict[tuple[str, ...], str] = {
+    ("identity_resolution",): " (identity resolution)", ("analytics",): " (research)"}
 
 
 def ensure_directory(counties: int) -> tuple[list[County], dict[tuple[int, str, int], Agency], User]:
@@ -394,8 +435,8 @@ def ensure_directory(counties: int) -> tuple[list[County], dict[tuple[int, str, 
                 )
                 agencies[(slot, agency_type, i)] = agency
         for discloser, recipient, categories, purposes, basis in DEMO_AGREEMENTS:
-            title = f"{short} County CSEC protocol: {discloser} to {recipient}" + (
-                " (identity resolution)" if purposes == ["identity_resolution"] else "")
+            title = f"{short} County CSEC protocol: {discloser} to {recipient}" + PURPOSE_TITLES.get(
+                tuple(purposes), "")
             if not SharingAgreement.objects.filter(title=title).exists():
                 create_agreement(
                     actor=loader, county=county, title=title, discloser=discloser, recipient=recipient,
@@ -474,8 +515,10 @@ def _batches(start: int, stop: int) -> Iterator[range]:
         yield range(lo, min(lo + BATCH, stop))
 
 
-def generate(*, youth: int, seed: int, counties: int = 1, progress: bool = False) -> SynthResult:
-    """Generate ``youth`` synthetic children for ``seed``; resumes, never duplicates."""
+def generate(*, youth: int, seed: int, counties: int = 1, progress: bool = False,
+             routine: float = 0.0) -> SynthResult:
+    """Generate ``youth`` synthetic children for ``seed``; resumes, never duplicates.
+    ``routine``: everyday contacts per youth on average (for scale benchmarks)."""
     if youth < 0 or counties < 1:
         raise ValueError("youth must be >= 0 and counties >= 1")
     county_list, agencies, loader = ensure_directory(counties)
@@ -485,7 +528,7 @@ def generate(*, youth: int, seed: int, counties: int = 1, progress: bool = False
     with tqdm(total=youth, initial=min(start, youth), unit="youth", desc="Synthetic county",
               disable=not progress) as bar:
         for batch in _batches(start, youth):
-            plans = [plan_person(seed, i, counties) for i in batch]
+            plans = [plan_person(seed, i, counties, routine) for i in batch]
             with transaction.atomic():
                 n_records, n_contacts = _write_batch(plans, seed, agencies, county_list, loader)
                 record_event(actor=loader, action="synthetic_generated",

@@ -8,12 +8,15 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
 
-from nowrongdoor.analytics import charts, measures, selectors
+from nowrongdoor import clock
+from nowrongdoor.analytics import charts, measures, research, selectors, services
 from nowrongdoor.analytics.release import Row, Table
 from nowrongdoor.errors import ValidationFailed
 from nowrongdoor.web.common import actor as _actor
+from nowrongdoor.web.common import run_action
 
 SECTIONS = [
     ("How many", ["flagged", "added_up", "trend", "csec_reports"]),
@@ -99,4 +102,42 @@ def export(request: HttpRequest, measure_id: str, fmt: str) -> HttpResponse:
         county=request.GET.get("county") or None, fmt=fmt)
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{measure_id}.{fmt}"'
+    return response
+
+
+def _number(raw: str | None, field: str, kind: type[int] | type[float] = int) -> Any:
+    try:
+        return kind(raw or "")
+    except ValueError:
+        raise ValidationFailed({field: ["a number"]}) from None
+
+
+@login_required
+def releases(request: HttpRequest) -> HttpResponse:
+    """Differentially private releases with each year's budget (state analysts make them),
+    and the de-identified research extract."""
+    actor = _actor(request)
+    errors = None
+    if request.method == "POST":
+        errors = run_action(request, {"release": lambda: services.release_privately(
+            actor=actor, measure_id=request.POST.get("measure", ""), year=_number(request.POST.get("year"), "year"),
+            epsilon=_number(request.POST.get("epsilon"), "epsilon", float), note=request.POST.get("note", ""))})
+        if errors is None:
+            return redirect("web:data_releases")
+    found = selectors.private_releases(actor=actor)
+    this_year = clock.today().year
+    return render(request, "web/data_releases.html", {
+        "found": found, "errors": errors, "posted": request.POST if errors else {},
+        "years": list(range(this_year, this_year - 10, -1)), "this_year": this_year},
+        status=400 if errors else 200)
+
+
+@login_required
+@require_GET
+def research_extract(request: HttpRequest) -> HttpResponse:
+    extract = research.research_extract(
+        actor=_actor(request), year_from=_number(request.GET.get("year_from"), "year_from"),
+        year_to=_number(request.GET.get("year_to"), "year_to"))
+    response = HttpResponse(extract.body, content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="research-extract.zip"'
     return response

@@ -203,3 +203,41 @@ def test_the_command_refreshes_as_the_system_and_is_audited(
     events = AuditEvent.objects.filter(action="analytics.refresh").select_related("actor").order_by("pk")
     assert [e.detail["kind"] for e in events] == ["full", "incremental", "full"]
     assert {e.actor.role for e in events} == {"system_admin"}
+
+
+def test_tables_published_with_the_snapshot_are_the_tables_computed_on_demand(
+        county_data: Any, snapshot_path: Path) -> None:
+    from nowrongdoor.analytics import release
+
+    snapshot.refresh(path=snapshot_path, publish=True)
+    con = snapshot.connect(snapshot_path)
+    try:
+        years = release._years(con)
+        assert len(years) >= 3
+        for year in years:
+            stored = release._published(con, year)
+            assert stored is not None, year
+            assert stored == release.protect_all(con, year), year
+    finally:
+        con.close()
+    assert release.tables(years[0], snapshot_path)[0] == stored_or_fail(snapshot_path, years[0])
+
+    snapshot.refresh(path=snapshot_path, full=True)  # without publishing: computed when asked
+    con = snapshot.connect(snapshot_path)
+    try:
+        assert release._published(con, years[0]) is None
+    finally:
+        con.close()
+    assert release.tables(years[0], snapshot_path)[0] == stored_or_fail(snapshot_path, years[0], computed=True)
+
+
+def stored_or_fail(path: Path, year: int, computed: bool = False) -> Any:
+    from nowrongdoor.analytics import release
+
+    con = snapshot.connect(path)
+    try:
+        found = release.protect_all(con, year) if computed else release._published(con, year)
+        assert found is not None
+        return found
+    finally:
+        con.close()

@@ -9,6 +9,7 @@ is shown, or masked, the same way in every table.
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,13 +112,65 @@ def protect_all(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Table]:
     return tables
 
 
+# -- published with the snapshot ---------------------------------------------------------
+# Protecting every table takes many small linear programmes, more with more counties.
+# ``publish`` does it for every year when the snapshot is built (``refresh(publish=True)``,
+# which the command and the nightly job use), so a dashboard only reads the results.
+
+
+def _row_json(row: Row) -> dict[str, Any]:
+    return {"county": row.county, "cells": [[c.code, c.label, c.value] for c in row.cells], "total": row.total,
+            "rates": row.rates}
+
+
+def _row_of(data: dict[str, Any]) -> Row:
+    return Row(data["county"], [Cell(code, label, value) for code, label, value in data["cells"]], data["total"],
+               data["rates"])
+
+
+def to_json(tables: dict[str, Table]) -> str:
+    return json.dumps({m: {"year": t.year, "rows": [_row_json(r) for r in t.rows], "state": _row_json(t.state),
+                           "has_data": t.has_data, "extra": t.extra} for m, t in tables.items()})
+
+
+def from_json(text: str) -> dict[str, Table] | None:
+    """Tables published with the snapshot, or None when a measure changed since."""
+    data = json.loads(text)
+    if set(data) != set(measures.MEASURES):
+        return None
+    return {m: Table(measures.MEASURES[m][0], t["year"], [_row_of(r) for r in t["rows"]], _row_of(t["state"]),
+                     t["has_data"], t["extra"]) for m, t in data.items()}
+
+
+def publish(con: duckdb.DuckDBPyConnection, progress: snapshot.Progress | None = None) -> int:
+    """Protect every measure of every year in the snapshot being built and keep the
+    results in it (table ``published``); returns the number of years."""
+    found = _years(con)
+    report = progress or (lambda *_: None)
+    con.execute("CREATE OR REPLACE TABLE published (year INTEGER PRIMARY KEY, tables VARCHAR)")
+    report("published tables", 0, len(found))
+    for done, year in enumerate(found, start=1):
+        con.execute("INSERT INTO published VALUES (?, ?)", [year, to_json(protect_all(con, year))])
+        report("published tables", done, len(found))
+    return len(found)
+
+
+def _published(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Table] | None:
+    try:
+        found = con.execute("SELECT tables FROM published WHERE year = ?", [year]).fetchall()
+    except duckdb.CatalogException:  # built without publishing
+        return None
+    return from_json(found[0][0]) if found else None
+
+
 _cache: dict[tuple[str, float, int], dict[str, Table]] = {}
 _lock = threading.Lock()
 
 
 def tables(year: int, path: Path | None = None) -> tuple[dict[str, Table], dict[str, Any]]:
-    """The protected tables of ``year`` from the current snapshot, computed once per
-    snapshot file (a refresh replaces the file and so the cache key), and its metadata."""
+    """The protected tables of ``year`` from the current snapshot (as published with it,
+    else computed now), once per snapshot file (a refresh replaces the file and so the
+    cache key), and its metadata."""
     target = path or snapshot.default_path()
     con = snapshot.connect(target)
     try:
@@ -127,19 +180,23 @@ def tables(year: int, path: Path | None = None) -> tuple[dict[str, Table], dict[
             if key not in _cache:
                 if len(_cache) > 16:
                     _cache.clear()
-                _cache[key] = protect_all(con, year)
+                _cache[key] = _published(con, year) or protect_all(con, year)
             return _cache[key], meta
     finally:
         con.close()
+
+
+def _years(con: duckdb.DuckDBPyConnection) -> list[int]:
+    found = con.execute("SELECT DISTINCT year(occurred_on) FROM contacts_y WHERE occurred_on IS NOT NULL "
+                        "UNION SELECT DISTINCT year(flagged_on) FROM youth_facts WHERE flagged_on IS NOT NULL "
+                        "ORDER BY 1 DESC").fetchall()
+    return [int(y) for (y,) in found if y is not None]
 
 
 def years(path: Path | None = None) -> list[int]:
     """Years with any contact or flag in the snapshot, newest first."""
     con = snapshot.connect(path)
     try:
-        found = con.execute("SELECT DISTINCT year(occurred_on) FROM contacts_y WHERE occurred_on IS NOT NULL "
-                            "UNION SELECT DISTINCT year(flagged_on) FROM youth_facts WHERE flagged_on IS NOT NULL "
-                            "ORDER BY 1 DESC").fetchall()
+        return _years(con)
     finally:
         con.close()
-    return [int(y) for (y,) in found if y is not None]

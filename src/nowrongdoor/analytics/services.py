@@ -24,7 +24,7 @@ def refresh_snapshot(*, actor: User, full: bool = False, path: Path | None = Non
         record_event(actor=actor, action="analytics.refresh", allowed=False, purpose="analytics",
                      reason="only a system administrator rebuilds the analytics snapshot")
         raise AccessDenied("only a system administrator rebuilds the analytics snapshot")
-    result = snapshot.refresh(full=full, path=path, progress=progress, memory_limit=memory_limit)
+    result = snapshot.refresh(full=full, path=path, progress=progress, memory_limit=memory_limit, publish=True)
     record_event(actor=actor, action="analytics.refresh", purpose="analytics", object_type="snapshot",
                  detail={"kind": result.kind, "rows": result.rows, "contacts_read": result.contacts_read,
                          "seconds": round(result.seconds, 1)})

@@ -191,8 +191,10 @@ class RefreshResult:
 
 
 def refresh(*, full: bool = False, path: Path | None = None, progress: Progress | None = None,
-            memory_limit: str = "2GB", threads: int = 2) -> RefreshResult:
-    """Build a new snapshot and swap it in (see the module docstring). The caller audits."""
+            memory_limit: str = "2GB", threads: int = 2, publish: bool = False) -> RefreshResult:
+    """Build a new snapshot and swap it in (see the module docstring). The caller audits.
+    ``publish``: protect every measure of every year now and keep the results in the
+    snapshot, so dashboards only read them (``release.publish``)."""
     started = time.perf_counter()
     target = path or default_path()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -244,6 +246,10 @@ def refresh(*, full: bool = False, path: Path | None = None, progress: Progress 
         con.executemany("INSERT INTO meta VALUES (?, ?)", [
             ("format", str(FORMAT)), ("built_at", clock.now().isoformat()), ("kind", kind),
             ("source", connection.vendor), ("contacts_watermark", str(top)), ("time_zone", settings.TIME_ZONE)])
+        if publish:
+            from nowrongdoor.analytics import release
+
+            release.publish(con, report)
         con.execute("CHECKPOINT")
         con.close()
         os.replace(building, target)

@@ -118,14 +118,24 @@ def _start_ticker(seconds: int) -> None:
 
 
 def _tick(every: int) -> None:
+    from nowrongdoor import clock
     from nowrongdoor.protocols.services import tick
+    from nowrongdoor.training.services import tick_training
 
+    trained_on = None
     while True:
         started = time.perf_counter()
         result = tick()
         print(f"tick: {result.events_evaluated} events evaluated, {result.marked_overdue} tasks newly overdue, "
               f"{result.escalated} escalated, {result.notifications} notifications, {result.emailed} e-mails "
               f"({time.perf_counter() - started:.1f} s)", flush=True)
+        if trained_on != clock.today():  # training: once a day (renewals, CSEC-trained resources)
+            system = _system_admin()
+            if system is not None:
+                renewals, resources = tick_training(system=system)
+                print(f"training: {renewals} renewal reminders opened, {resources} resources' CSEC-trained "
+                      "flag updated", flush=True)
+            trained_on = clock.today()
         if every <= 0:
             return
         time.sleep(every)
@@ -296,6 +306,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from nowrongdoor.synth.placements import ensure_placement_resources, seed_placement_story
 
         ensure_placement_resources(args.seed)
+        from nowrongdoor.synth.training import seed_training
+
+        if seed_training(args.seed):
+            print("\nTraining records: synthetic staff and caregivers with CSEC certificates, some expiring or "
+                  "missing (sign in as probation.admin or county.training and open Training).")
         story = seed_placement_story()
         if story:
             print(f"\nPlacement story: a synthetic girl's foster family ({story['resource']}) holds her bed after "

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "nowrongdoor.placements",
     "nowrongdoor.identity",
     "nowrongdoor.analytics",
+    "nowrongdoor.training",
     "nowrongdoor.synth",
     "nowrongdoor.web",
 ]

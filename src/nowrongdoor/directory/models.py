@@ -14,9 +14,15 @@ from nowrongdoor.dictionary import vocabulary
 
 
 class County(models.Model):
+    OFF, WARN, BLOCK = "off", "warn", "block"
+    TRAINING_RULES = [(OFF, "no notice"), (WARN, "warn the screener"), (BLOCK, "refuse to start the screening")]
+
     name = models.CharField(max_length=100, unique=True)
     state = models.CharField(max_length=2, default="CA")
     fips_code = models.CharField(max_length=5, blank=True)
+    screening_training_rule = models.CharField(
+        max_length=5, choices=TRAINING_RULES, default=WARN,
+        help_text="What a screener whose required CSEC training is missing or expired meets when screening")
 
     class Meta:
         verbose_name_plural = "counties"
@@ -49,6 +55,9 @@ class User(AbstractUser):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="supervisees"
     )
     is_service_account = models.BooleanField(default=False)
+    profession = models.CharField(max_length=40, blank=True,
+                                  help_text="Code of the training catalogue's professions (blank: the usual one "
+                                            "of the agency's type)")
 
     class Meta:
         ordering = ["username"]

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 
 from nowrongdoor import clock, events
+from nowrongdoor.access.audit import record_event
 from nowrongdoor.access.decisions import audit_decision, authorize_write, context
 from nowrongdoor.concurrency import update_if_current
 from nowrongdoor.directory.models import User
@@ -41,6 +42,25 @@ def _instrument_for(actor: User, instrument_id: str, form: str) -> Instrument:
     return chosen
 
 
+def _require_training(actor: User) -> None:
+    """Where the county's rule is *block*, a screener whose required CSEC training for
+    screening is missing or expired starts no screening (refused, audited); under *warn*
+    the form only says so (``training.selectors.screening_notice``)."""
+    from nowrongdoor.directory.models import County
+    from nowrongdoor.training.catalogue import catalogue
+    from nowrongdoor.training.selectors import screening_notice
+
+    notice = screening_notice(actor)
+    if notice is None or notice.rule != County.BLOCK:
+        return
+    courses = ", ".join(catalogue().courses[c.course].title["en"] for c in notice.lapsed)
+    record_event(actor=actor, action="screening.start", allowed=False, purpose=PURPOSE,
+                 reason="required CSEC training missing or expired",
+                 detail={"courses": [c.course for c in notice.lapsed]})
+    raise ValidationFailed({"training": [f"your county requires CSEC training before screening: {courses}. "
+                                         "Ask your agency administrator to record or assign it."]})
+
+
 def start_screening(*, actor: User, youth_public_id: str, instrument_id: str, form: str = "short") -> Screening:
     """Open a draft screening of a youth the actor can see, with their setting's instrument.
 
@@ -48,6 +68,7 @@ def start_screening(*, actor: User, youth_public_id: str, instrument_id: str, fo
     clinic, absences from placement) start answered, with their source, so the youth is
     not asked again; the screener can still change them."""
     ctx = context_for(actor, PURPOSE)
+    _require_training(actor)
     chosen = _instrument_for(actor, instrument_id, form)
     youth = visible_youth(actor=actor, public_id=youth_public_id, purpose=PURPOSE)
     agency_id = actor.agency_id or 0

@@ -29,6 +29,8 @@ DEMO_ACCOUNTS = [
     ("county.analyst", "analyst", "child_welfare", "Children and Family", "County analyst (Data: this county)"),
     ("state.analyst", "state_analyst", "child_welfare", "Children and Family",
      "State analyst (Data: every county and where prevention is most needed)"),
+    ("county.training", "training_coordinator", "child_welfare", "Children and Family",
+     "County training coordinator (staff training compliance across the county)"),
     ("system.admin", "system_admin", "child_welfare", "Children and Family", "System administrator"),
 ]
 

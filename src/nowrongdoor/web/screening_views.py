@@ -47,7 +47,13 @@ def start(request: HttpRequest, youth_id: UUID) -> HttpResponse:
             form=request.POST.get("form", "short"),
         )
         return redirect("web:screening_step", screening_id=screening.public_id)
-    return render(request, "web/screening_start.html", {"youth_id": youth_id, "choices": choices, "lang": _lang()})
+    from nowrongdoor.training.catalogue import catalogue
+    from nowrongdoor.training.selectors import screening_notice
+
+    notice = screening_notice(actor)
+    lapsed = [(catalogue().courses[c.course].title.get(_lang(), c.course), c) for c in notice.lapsed] if notice else []
+    return render(request, "web/screening_start.html", {"youth_id": youth_id, "choices": choices, "lang": _lang(),
+                                                        "notice": notice, "lapsed": lapsed})
 
 
 def _parse(item: Item, raw: str) -> Any:

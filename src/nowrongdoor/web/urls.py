@@ -8,6 +8,7 @@ from nowrongdoor.web import (
     placement_views,
     screening_views,
     task_views,
+    training_views,
     views,
 )
 
@@ -38,6 +39,8 @@ urlpatterns = [
     path("notifications/<int:notification_id>/read/", task_views.read_notification, name="read_notification"),
     path("audit/", views.audit_log, name="audit_log"),
     path("imports/", import_views.imports, name="imports"),
+    path("training/", training_views.training, name="training"),
+    path("training/agencies/<int:agency_id>/", training_views.agency_training, name="training_agency"),
     path("data/", data_views.dashboard, name="data"),
     path("data/export/<slug:measure_id>.<str:fmt>", data_views.export, name="data_export"),
     path("data/releases/", data_views.releases, name="data_releases"),

@@ -1,7 +1,7 @@
 """Analytics at state scale: the snapshot, the dashboard, and DuckDB against PostgreSQL.
 
     .venv/bin/python benchmarks/analytics_scale.py --database-url postgres://postgres@127.0.0.1:5432/nowrongdoor_bench \
-        [--youth 1000000] [--routine 8] [--counties 58] [--runs 20]
+        [--youth 1000000] [--routine 8] [--counties 5] [--runs 20]
 
 1. Generates the synthetic population into the database (resumes a generation of the
    same seed already there; ``--fresh`` flushes first). ``--routine`` adds everyday
@@ -86,7 +86,7 @@ def main() -> None:
     parser.add_argument("--database-url", required=True, help="a PostgreSQL database the benchmark may fill")
     parser.add_argument("--youth", type=int, default=1_000_000)
     parser.add_argument("--routine", type=float, default=8.0, help="everyday contacts per youth on average")
-    parser.add_argument("--counties", type=int, default=58)
+    parser.add_argument("--counties", type=int, default=5, help="up to 5 (the generator names five counties)")
     parser.add_argument("--seed", type=int, default=2013)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "nwd-bench-analytics")

@@ -295,12 +295,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         _setup(debug=True)
         _migrate()
         _synth(args.youth, args.seed, 1)
-        from nowrongdoor.synth.demo import ensure_demo_accounts, ensure_provider_profiles, seed_recent_activity
+        from nowrongdoor.synth.demo import (
+            ensure_demo_accounts,
+            ensure_provider_profiles,
+            ensure_public_contacts,
+            seed_recent_activity,
+        )
 
         print("\nDemo accounts (synthetic county; passwords are kept in the data directory):")
         for account in ensure_demo_accounts():
             print(f"  {account.username:<22} {account.password:<26} {account.description}")
         ensure_provider_profiles()
+        ensure_public_contacts()
         if seed_recent_activity():
             print("\nRecent synthetic events recorded: the response protocols opened tasks (see My work).")
         from nowrongdoor.synth.placements import ensure_placement_resources, seed_placement_story

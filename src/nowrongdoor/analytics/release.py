@@ -186,7 +186,12 @@ def tables(year: int, path: Path | None = None) -> tuple[dict[str, Table], dict[
         con.close()
 
 
-def _years(con: duckdb.DuckDBPyConnection) -> list[int]:
+def _years(con: duckdb.DuckDBPyConnection, published: bool = False) -> list[int]:
+    if published:  # the years published with the snapshot: one small table, not every contact
+        try:
+            return [int(y) for (y,) in con.execute("SELECT year FROM published ORDER BY year DESC").fetchall()]
+        except duckdb.CatalogException:
+            pass
     found = con.execute("SELECT DISTINCT year(occurred_on) FROM contacts_y WHERE occurred_on IS NOT NULL "
                         "UNION SELECT DISTINCT year(flagged_on) FROM youth_facts WHERE flagged_on IS NOT NULL "
                         "ORDER BY 1 DESC").fetchall()
@@ -197,6 +202,6 @@ def years(path: Path | None = None) -> list[int]:
     """Years with any contact or flag in the snapshot, newest first."""
     con = snapshot.connect(path)
     try:
-        return _years(con)
+        return _years(con, published=True)
     finally:
         con.close()

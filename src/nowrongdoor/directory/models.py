@@ -36,6 +36,10 @@ class Agency(models.Model):
     county = models.ForeignKey(County, on_delete=models.PROTECT, related_name="agencies")
     name = models.CharField(max_length=200)
     agency_type = models.CharField(max_length=40)
+    public_phone = models.CharField(max_length=40, blank=True,
+                                    help_text="A number the public resource pages may show (blank: not listed)")
+    public_help = models.CharField(max_length=200, blank=True,
+                                   help_text="What the public can call this agency for, in a few plain words")
 
     class Meta:
         verbose_name_plural = "agencies"

@@ -130,3 +130,25 @@ def ensure_provider_profiles() -> int:
         ProviderProfile.objects.create(agency=agency, **offers[agency.agency_type])  # type: ignore[arg-type]
         made += 1
     return made
+
+
+# What each kind of demo agency tells the public it can be called for, on the public
+# resource pages. The numbers are in the 555-01xx range, which is reserved for fiction.
+PUBLIC_HELP = {
+    "child_welfare": "Child abuse hotline: report a worry about a child, day or night",
+    "law_enforcement": "Non-emergency line (call 911 in an emergency)",
+    "health": "Teen health: private care and tests, and someone to talk to",
+    "mental_health": "Crisis and counseling line",
+    "community_provider": "Drop-in help for young people: food, a safe place, an advocate",
+}
+
+
+def ensure_public_contacts() -> int:
+    """Give each demo agency of a kind in ``PUBLIC_HELP`` a synthetic public number (once)."""
+    changed = 0
+    for i, agency in enumerate(Agency.objects.filter(agency_type__in=PUBLIC_HELP, public_phone="").order_by("pk")):
+        agency.public_phone = f"(555) 01{i % 100:02d}-{1000 + agency.pk % 9000:04d}"[:40]
+        agency.public_help = PUBLIC_HELP[agency.agency_type]
+        agency.save(update_fields=["public_phone", "public_help"])
+        changed += 1
+    return changed

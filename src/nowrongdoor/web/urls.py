@@ -6,6 +6,7 @@ from nowrongdoor.web import (
     identity_views,
     import_views,
     placement_views,
+    public_views,
     screening_views,
     task_views,
     training_views,
@@ -16,6 +17,9 @@ app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("help/", public_views.help_index, name="help"),
+    path("help/<str:lang>/", public_views.help_index, name="help_lang"),
+    path("help/<str:lang>/<str:audience>/", public_views.help_page, name="help_page"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("youth/", views.youth_search, name="youth_search"),

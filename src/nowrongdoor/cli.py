@@ -299,6 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ensure_demo_accounts,
             ensure_provider_profiles,
             ensure_public_contacts,
+            seed_oversight,
             seed_recent_activity,
         )
 
@@ -307,6 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  {account.username:<22} {account.password:<26} {account.description}")
         ensure_provider_profiles()
         ensure_public_contacts()
+        seed_oversight()
         if seed_recent_activity():
             print("\nRecent synthetic events recorded: the response protocols opened tasks (see My work).")
         from nowrongdoor.synth.placements import ensure_placement_resources, seed_placement_story

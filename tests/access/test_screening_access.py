@@ -69,7 +69,8 @@ def test_the_dictionary_gives_every_case_something_to_check() -> None:
     assert set(INDIVIDUAL_PURPOSES) >= {"screening", "case_coordination", "mdt"}
     assert "screening" in NOTES_PURPOSES, "a screening's notes are case notes, which screening reads"
     assert NOTES_PURPOSES & set(INDIVIDUAL_PURPOSES)
-    assert set(NO_SCREENING_ROLES) == {"agency_admin", "system_admin", "identity_steward", "training_coordinator"}
+    assert set(NO_SCREENING_ROLES) == {"agency_admin", "system_admin", "identity_steward", "training_coordinator",
+                                       "oversight_member"}
     assert {"mdt_coordinator", "analyst"} <= set(NOT_SCREENERS)
     assert ANALYTICS_ROLES == ["analyst", "state_analyst"]
     assert ("screener", "screening") in READERS and ("supervisor", "mdt") in READERS

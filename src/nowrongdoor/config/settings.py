@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "nowrongdoor.identity",
     "nowrongdoor.analytics",
     "nowrongdoor.training",
+    "nowrongdoor.oversight",
     "nowrongdoor.synth",
     "nowrongdoor.web",
 ]

@@ -31,6 +31,8 @@ DEMO_ACCOUNTS = [
      "State analyst (Data: every county and where prevention is most needed)"),
     ("county.training", "training_coordinator", "child_welfare", "Children and Family",
      "County training coordinator (staff training compliance across the county)"),
+    ("committee.member", "oversight_member", "child_welfare", "Children and Family",
+     "Oversight committee member (the report's recommendations)"),
     ("system.admin", "system_admin", "child_welfare", "Children and Family", "System administrator"),
 ]
 
@@ -152,3 +154,33 @@ def ensure_public_contacts() -> int:
         agency.save(update_fields=["public_phone", "public_help"])
         changed += 1
     return changed
+
+
+def seed_oversight() -> bool:
+    """Once: a little synthetic progress on the tracker, recorded through the services
+    (the four priority initiatives under way, one data recommendation done)."""
+    import datetime as dt
+
+    from nowrongdoor import clock
+    from nowrongdoor.oversight import services
+    from nowrongdoor.oversight.models import Progress
+
+    member = User.objects.filter(username="committee.member").first()
+    if member is None or Progress.objects.exists():
+        return False
+    today = clock.today()
+    lead = Agency.objects.filter(agency_type="child_welfare").order_by("pk").first()
+    for code, status, owner in [("PI-1", "in_progress", "Placement work group (synthetic)"),
+                                ("PI-2", "in_progress", "Screening work group (synthetic)"),
+                                ("PI-3", "in_progress", "Training work group (synthetic)"),
+                                ("PI-4", "in_progress", "Data work group (synthetic)"),
+                                ("D4", "done", "County child-welfare data team (synthetic)")]:
+        services.update_progress(actor=member, code=code, expected_version=1, status=status, owner=owner,
+                                 lead_agency_id=lead.pk if lead else None)
+    services.add_milestone(actor=member, code="PI-3", title="Every screener trained (synthetic milestone)",
+                           due_on=today + dt.timedelta(days=45))
+    services.add_milestone(actor=member, code="PI-1", title="Ten emergency beds for victims (synthetic milestone)",
+                           due_on=today - dt.timedelta(days=10))
+    services.add_evidence(actor=member, code="D4", title="Report counting CSEC allegations (synthetic)",
+                          url="https://example.org/synthetic/csec-allegation-counts")
+    return True

@@ -300,6 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ensure_provider_profiles,
             ensure_public_contacts,
             seed_oversight,
+            seed_prevention,
             seed_recent_activity,
         )
 
@@ -309,6 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ensure_provider_profiles()
         ensure_public_contacts()
         seed_oversight()
+        seed_prevention()
         if seed_recent_activity():
             print("\nRecent synthetic events recorded: the response protocols opened tasks (see My work).")
         from nowrongdoor.synth.placements import ensure_placement_resources, seed_placement_story

@@ -514,6 +514,44 @@ def exploitation_status(con: duckdb.DuckDBPyConnection, year: int) -> Result:
                    has_data=_has(con, "SELECT 1 FROM src_exploitation_statuses"))
 
 
+# -- prevention programmes (C1) -----------------------------------------------------------
+
+
+@measure(Definition(
+    id="prevention_programmes", title="Youth in prevention programmes",
+    counts="Distinct youth enrolled in a prevention programme in the year, those who completed one in the year "
+           "(attended the catalogue's share of its sessions), and, of all youth who completed one by the year's "
+           "end, those later screened at risk or identified as a victim (an outcome to watch, not proof of "
+           "effect). The area is the youth's county of residence.",
+    needs="Prevention cohorts and enrolments.", overlapping=True))
+def prevention_programmes(con: duckdb.DuckDBPyConnection, year: int) -> Result:
+    start, end = _bounds(year)
+    try:
+        zone = str(dict(con.execute("SELECT key, value FROM meta").fetchall()).get("time_zone", "UTC"))
+    except duckdb.CatalogException:  # facts derived outside a refresh (tests)
+        zone = "UTC"
+    zone = zone.replace("'", "")
+    grid = _grid(con, f"""
+        WITH e AS (SELECT *, CAST(timezone('{zone}', enrolled_at) AS DATE) AS enrolled_on FROM src_enrolments),
+        later AS (SELECT youth_id, on_day FROM at_risk UNION ALL SELECT youth_id, on_day FROM identifying)
+        SELECT y.county_id, 'enrolled', count(DISTINCT e.youth_id) FROM e JOIN youth_facts y USING (youth_id)
+         WHERE e.enrolled_on BETWEEN ? AND ? GROUP BY 1
+        UNION ALL
+        SELECT y.county_id, 'completed', count(DISTINCT e.youth_id) FROM e JOIN youth_facts y USING (youth_id)
+         WHERE e.status = 'completed' AND e.completed_on BETWEEN ? AND ? GROUP BY 1
+        UNION ALL
+        SELECT y.county_id, 'flagged_after', count(DISTINCT e.youth_id) FROM e JOIN youth_facts y USING (youth_id)
+         WHERE e.status = 'completed' AND e.completed_on <= ?
+           AND EXISTS (SELECT 1 FROM later l WHERE l.youth_id = e.youth_id AND l.on_day > e.completed_on
+                                               AND l.on_day <= ?)
+         GROUP BY 1
+    """, [start, end, start, end, end, end], ["enrolled", "completed", "flagged_after"])
+    has = _has(con, "SELECT 1 FROM src_enrolments")
+    return _result(MEASURES["prevention_programmes"][0], grid, {
+        "enrolled": "Enrolled in the year", "completed": "Completed in the year",
+        "flagged_after": "Completed, then flagged at risk or identified"}, has)
+
+
 # -- prevention need (C2) -----------------------------------------------------------------
 
 NEED_INDICATORS = {"screened_at_risk": "Screened at risk", "ran_away": "Absent from placement",

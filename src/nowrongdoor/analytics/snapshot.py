@@ -38,13 +38,14 @@ from nowrongdoor import clock
 from nowrongdoor.cases.models import Case, ExploitationStatus, Referral
 from nowrongdoor.directory.models import Agency, County
 from nowrongdoor.placements.models import Absence, MatchRun, Placement
+from nowrongdoor.prevention.models import Enrolment
 from nowrongdoor.protocols.models import Task
 from nowrongdoor.screening.models import Screening
 from nowrongdoor.youth.models import Contact, SourceRecord
 
 Progress = Callable[[str, int, int], object]
 CHUNK = 50_000
-FORMAT = 1  # bump when the snapshot's tables change; an older file is rebuilt in full
+FORMAT = 2  # bump when the snapshot's tables change; an older file is rebuilt in full
 
 # The coded fields of a contact's details that measures use (never addresses or text).
 # Snapshot column: key in the details. Each is a code of a code list.
@@ -110,6 +111,9 @@ SOURCES: list[Source] = [
         "placement_id": _c("id"), "youth_id": _c("youth"), "agency_id": _c("agency"),
         "started_at": _c("started_at", "ts"), "ended_at": _c("ended_at", "ts"), "end_reason": _c("end_reason", "text"),
         "match_run_id": _c("match_run")}),
+    Source("enrolments", Enrolment, {
+        "enrolment_id": _c("id"), "youth_id": _c("youth"), "agency_id": _c("agency"), "status": _c("status", "text"),
+        "enrolled_at": _c("enrolled_at", "ts"), "completed_on": _c("completed_on", "date")}),
     Source("absences", Absence, {
         "absence_id": _c("id"), "placement_id": _c("placement"), "youth_id": _c("youth"), "agency_id": _c("agency"),
         "started_at": _c("started_at", "ts"), "returned_at": _c("returned_at", "ts")}),

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "nowrongdoor.analytics",
     "nowrongdoor.training",
     "nowrongdoor.oversight",
+    "nowrongdoor.prevention",
     "nowrongdoor.synth",
     "nowrongdoor.web",
 ]

@@ -184,3 +184,35 @@ def seed_oversight() -> bool:
     services.add_evidence(actor=member, code="D4", title="Report counting CSEC allegations (synthetic)",
                           url="https://example.org/synthetic/csec-allegation-counts")
     return True
+
+
+def seed_prevention() -> bool:
+    """Once: a synthetic group of My Life My Choice run by child welfare in a group home,
+    with four girls of 12 to 16 enrolled and three sessions held, through the services."""
+    import datetime as dt
+
+    from nowrongdoor import clock
+    from nowrongdoor.prevention import services
+    from nowrongdoor.prevention.models import Cohort
+    from nowrongdoor.youth.models import SourceRecord
+
+    worker = User.objects.filter(username="cws.casemanager").first()
+    if worker is None or worker.agency_id is None or Cohort.objects.exists():
+        return False
+    today = clock.today()
+    start = today - dt.timedelta(days=21)
+    cohort = services.create_cohort(actor=worker, programme="my_life_my_choice", setting="group_home",
+                                    name="Autumn group, Willow group home (synthetic)", starts_on=start,
+                                    facilitator="A clinician and a survivor mentor (synthetic)")
+    girls = (SourceRecord.objects.filter(agency_id=worker.agency_id, sex="female",
+                                         date_of_birth__gt=today.replace(year=today.year - 17),
+                                         date_of_birth__lte=today.replace(year=today.year - 12))
+             .order_by("pk")[:4])
+    enrolments = [services.enrol(actor=worker, cohort_public_id=str(cohort.public_id),
+                                 youth_public_id=str(r.youth.public_id), consent_on=start, consent_by="both")
+                  for r in girls]
+    for session in (1, 2, 3):
+        came = {str(e.public_id): True for i, e in enumerate(enrolments) if (i + session) % 4}
+        services.record_attendance(actor=worker, cohort_public_id=str(cohort.public_id), session=session,
+                                   held_on=start + dt.timedelta(days=7 * (session - 1)), present=came)
+    return True

@@ -24,7 +24,7 @@ SECTIONS = [
     ("Pathways", ["systems", "first_system", "identifying_system", "time_to_identification"]),
     ("Response", ["screening_coverage", "on_time_by_kind", "on_time_by_agency", "cw_components"]),
     ("Gaps", ["referral_gaps", "placement_gaps"]),
-    ("Where prevention is most needed", ["prevention_need"]),
+    ("Where prevention is most needed", ["prevention_need", "prevention_programmes"]),
 ]
 
 

@@ -1,0 +1,73 @@
+"""Reads of prevention programmes: the catalogue, an agency's cohorts (counts only) and
+one cohort's roster with attendance (each youth read through ``access``, audited)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+
+from nowrongdoor.directory.models import User
+from nowrongdoor.errors import AccessDenied, NotFound
+from nowrongdoor.prevention.catalogue import catalogue
+from nowrongdoor.prevention.models import Attendance, Cohort, Enrolment
+from nowrongdoor.prevention.services import PURPOSE, _own_cohort
+from nowrongdoor.youth.selectors import get_youth
+
+
+@dataclass(frozen=True)
+class CohortSummary:
+    cohort: Cohort
+    enrolled: int
+    completed: int
+    withdrawn: int
+
+
+def cohorts(*, actor: User) -> list[CohortSummary]:
+    """The actor's agency's cohorts with their numbers (no youth named)."""
+    if not actor.is_active or actor.agency_id is None or PURPOSE not in actor.purposes:
+        raise AccessDenied("prevention cohorts are for staff who coordinate cases")
+    rows = Cohort.objects.filter(agency_id=actor.agency_id).annotate(
+        n_enrolled=Count("enrolments", filter=Q(enrolments__status=Enrolment.ENROLLED)),
+        n_completed=Count("enrolments", filter=Q(enrolments__status=Enrolment.COMPLETED)),
+        n_withdrawn=Count("enrolments", filter=Q(enrolments__status=Enrolment.WITHDRAWN)))
+    return [CohortSummary(c, c.n_enrolled, c.n_completed, c.n_withdrawn) for c in rows]
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    enrolment: Enrolment
+    youth_public_id: str
+    name: str
+    attended: list[int]  # session numbers attended
+
+
+@dataclass(frozen=True)
+class CohortView:
+    cohort: Cohort
+    sessions: int
+    to_complete: int
+    roster: list[RosterRow]
+    held: dict[int, str]  # session -> date held (ISO)
+
+
+def cohort(*, actor: User, public_id: str) -> CohortView:
+    found = _own_cohort(actor, public_id, "prevention.view")
+    cat = catalogue()
+    roster = []
+    enrolments = list(Enrolment.objects.filter(cohort=found).select_related("youth").order_by("enrolled_at", "id"))
+    attended: dict[int, list[int]] = {}
+    held: dict[int, str] = {}
+    for a in Attendance.objects.filter(enrolment__cohort=found):
+        held[a.session] = a.held_on.isoformat()
+        if a.present:
+            attended.setdefault(a.enrolment_id, []).append(a.session)
+    for e in enrolments:
+        try:
+            view = get_youth(actor=actor, public_id=str(e.youth.public_id), purpose=PURPOSE, with_contacts=False)
+            name = view.display_name
+        except (AccessDenied, NotFound):
+            name = "(not shown)"
+        roster.append(RosterRow(e, str(e.youth.public_id), name, sorted(attended.get(e.pk, []))))
+    return CohortView(found, cat.programmes[found.programme].sessions, cat.sessions_to_complete(found.programme),
+                      roster, dict(sorted(held.items())))

@@ -42,8 +42,8 @@ def _common() -> dict[str, Any]:
                            for p in cat.programmes.values()],
             "titles": {code: p.title.get(lang, p.title["en"]) for code, p in cat.programmes.items()},
             "settings_list": SETTINGS, "today": clock.today(), "completion_share": cat.completion_share,
-            "setting_labels": {"school": _("School"), "group_home": _("Group home"), "juvenile_hall": _("Juvenile hall"),
-                               "community": _("Community")},
+            "setting_labels": {"school": _("School"), "group_home": _("Group home"),
+                               "juvenile_hall": _("Juvenile hall"), "community": _("Community")},
             "status_labels": {"enrolled": _("enrolled"), "completed": _("completed"), "withdrawn": _("withdrawn")}}
 
 

@@ -130,8 +130,9 @@ def course_states(required: dict[str, list[str]], latest: dict[str, Completion],
             out.append(CourseState(course, state, done.completed_on, expires, due, tuple(requirement_ids)))
             continue
         grace = joined_on + dt.timedelta(days=cat.new_staff_days) if joined_on else None
-        deadline = min(d for d in (due, grace) if d is not None) if (due or grace) else None
-        state = DUE if deadline is not None and deadline >= today else MISSING
+        pending = [d for d in (due, grace) if d is not None and d >= today]  # an assignment, or new staff
+        state = DUE if pending else MISSING
+        deadline = min(pending) if pending else due
         out.append(CourseState(course, state, None, None, deadline, tuple(requirement_ids)))
     return out
 

@@ -95,7 +95,7 @@ def measure_export(request: HttpRequest, measure_id: str, fmt: str, year: Year |
 class PrivateReleaseIn(Schema):
     measure: str = Field(max_length=64)
     year: Year
-    epsilon: float = Field(gt=0, le=10, description="privacy loss to spend (smaller: more private, noisier)")
+    epsilon: float = Field(ge=0.01, le=10, description="privacy loss to spend (smaller: more private, noisier)")
     note: str = Field(min_length=1, max_length=2000, description="why and where the release is published")
 
 

@@ -31,6 +31,9 @@ def refresh_snapshot(*, actor: User, full: bool = False, path: Path | None = Non
     return result
 
 
+MIN_EPSILON = 0.01  # below it the noise (scale 1 / epsilon) drowns any count; far below, it is infinite
+
+
 def release_privately(*, actor: User, measure_id: str, year: int, epsilon: float, note: str,
                       path: Path | None = None) -> PrivateRelease:
     """A differentially private release of one measure's table for ``year`` (every
@@ -52,8 +55,8 @@ def release_privately(*, actor: User, measure_id: str, year: int, epsilon: float
     elif not definition.one_cell_per_youth:
         errors["measure"] = ["only counts of distinct youth (one cell each) can be released with "
                              "differential privacy; this measure counts events or lets a youth count twice"]
-    if not (0 < epsilon <= 10):
-        errors["epsilon"] = ["a privacy loss above 0 and at most 10 (smaller is more private)"]
+    if not (MIN_EPSILON <= epsilon <= 10):  # also refuses NaN
+        errors["epsilon"] = [f"a privacy loss from {MIN_EPSILON} to 10 (smaller is more private and noisier)"]
     if not note.strip():
         errors["note"] = ["say why and where the release is published"]
     if errors or definition is None:

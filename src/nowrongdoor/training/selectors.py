@@ -112,7 +112,7 @@ class PersonTraining:
         return [c for c in self.courses if c.state == EXPIRING]
 
 
-def course_states(required: dict[str, list[str]], latest: dict[str, Completion], open_due: dict[str, dt.date],
+def course_states(required: dict[str, list[str]], latest: dict[str, Held], open_due: dict[str, dt.date],
                   joined_on: dt.date | None, today: dt.date, cat: Catalogue) -> list[CourseState]:
     """The state of each required course (see the module docstring); pure."""
     out = []
@@ -137,38 +137,56 @@ def course_states(required: dict[str, list[str]], latest: dict[str, Completion],
     return out
 
 
-def _load(people: list[Person], today: dt.date) -> list[PersonTraining]:
-    """Training of many people in three queries (completions and assignments in bulk)."""
+@dataclass(frozen=True)
+class Held:
+    """The latest certificate of one course held by one person."""
+
+    completed_on: dt.date
+    expires_on: dt.date | None
+
+
+def _load(people: list[Person], today: dt.date, agency_ids: list[int] | None = None) -> list[PersonTraining]:
+    """Training of many people in two queries (certificates and open assignments in bulk,
+    as plain rows). ``agency_ids``: the people are every one of these agencies' staff and
+    caregivers, so the rows are selected by agency instead of by a long list of ids."""
     cat = catalogue()
-    user_ids = [p.pk for p in people if isinstance(p, User)]
-    caregiver_ids = [p.pk for p in people if isinstance(p, Caregiver)]
-    latest: dict[tuple[str, int], dict[str, Completion]] = defaultdict(dict)
-    completions = Completion.objects.filter(Q(user_id__in=user_ids) | Q(caregiver_id__in=caregiver_ids)) \
-        .order_by("completed_on", "id")
-    for c in completions.iterator(chunk_size=5000):
-        key = ("staff", c.user_id) if c.user_id else ("caregiver", c.caregiver_id or 0)
-        latest[key][c.course] = c  # ordered by date: the last one wins
+    if agency_ids is not None:
+        owners = Q(user__agency_id__in=agency_ids) | Q(caregiver__resource__agency_id__in=agency_ids)
+    else:
+        owners = Q(user_id__in=[p.pk for p in people if isinstance(p, User)]) | Q(
+            caregiver_id__in=[p.pk for p in people if isinstance(p, Caregiver)])
+    latest: dict[tuple[str, int], dict[str, Held]] = defaultdict(dict)
+    rows = Completion.objects.filter(owners).order_by("completed_on", "id").values_list(
+        "user_id", "caregiver_id", "course", "completed_on", "expires_on")
+    for user_id, caregiver_id, course, completed_on, expires_on in rows.iterator(chunk_size=10000):
+        key = ("staff", user_id) if user_id else ("caregiver", caregiver_id or 0)
+        latest[key][course] = Held(completed_on, expires_on)  # ordered by date: the last one wins
     due: dict[tuple[str, int], dict[str, dt.date]] = defaultdict(dict)
-    for user_id, caregiver_id, course, due_on in Assignment.objects.filter(
-            Q(user_id__in=user_ids) | Q(caregiver_id__in=caregiver_ids), status=Assignment.OPEN) \
-            .values_list("user_id", "caregiver_id", "course", "due_on"):
+    for user_id, caregiver_id, course, due_on in Assignment.objects.filter(owners, status=Assignment.OPEN) \
+            .values_list("user_id", "caregiver_id", "course", "due_on").iterator(chunk_size=10000):
         key = ("staff", user_id) if user_id else ("caregiver", caregiver_id)
         due[key][course] = due_on
     out = []
+    requirements: dict[tuple[str, str | None, str, str | None], dict[str, list[str]]] = {}
     for person in people:
         kind = "staff" if isinstance(person, User) else "caregiver"
         key = (kind, person.pk)
-        required = required_of(person, cat)
+        profession = profession_of(person, cat)
+        role = person.role if isinstance(person, User) else ""
+        agency = agency_of(person)
+        rule = (kind, profession, role, agency.agency_type if agency and kind == "staff" else None)
+        if rule not in requirements:  # the same few combinations for thousands of people
+            requirements[rule] = required_of(person, cat)
+        required = requirements[rule]
         joined = timezone.localdate(person.date_joined) if isinstance(person, User) else None
         states = course_states(required, latest[key], due[key], joined, today, cat)
         extra = course_states({c: [] for c in latest[key] if c not in required}, latest[key], {}, None, today, cat)
         if isinstance(person, User):
-            name, role = (person.get_full_name() or person.username), person.role
+            name = person.get_full_name() or person.username
         else:
             name, role = person.name, person.role or "caregiver"
-        agency = agency_of(person)
-        out.append(PersonTraining(person_ref(person), name, kind, role, profession_of(person, cat),
-                                  agency.pk if agency else None, states, extra))
+        out.append(PersonTraining(person_ref(person), name, kind, role, profession, agency.pk if agency else None,
+                                  states, extra))
     return out
 
 
@@ -247,7 +265,7 @@ def _people_of(agencies: list[Agency]) -> list[Person]:
 
 
 def _summaries(agencies: list[Agency], today: dt.date) -> list[AgencyCompliance]:
-    loaded = _load(_people_of(agencies), today)
+    loaded = _load(_people_of(agencies), today, agency_ids=[a.pk for a in agencies])
     by_agency: dict[int, list[PersonTraining]] = defaultdict(list)
     for p in loaded:
         by_agency[p.agency_id or 0].append(p)

@@ -219,19 +219,22 @@ def open_renewals(*, system: User) -> int:
     users = User.objects.select_related("agency").in_bulk([c.user_id for c in due if c.user_id])
     caregivers = Caregiver.objects.select_related("resource__agency").in_bulk(
         [c.caregiver_id for c in due if c.caregiver_id])
-    opened = 0
+    made: list[Assignment] = []
     for completion in due:
         person: Person | None = users.get(completion.user_id or 0) or caregivers.get(completion.caregiver_id or 0)
         if person is None or completion.course not in required_of(person, cat) or completion.expires_on is None:
             continue
+        made.append(Assignment(**_owner(person), course=completion.course, reason=Assignment.RENEWAL,
+                               due_on=completion.expires_on, assigned_by=system, assigned_at=clock.now()))
+    if made:
         with transaction.atomic():
-            Assignment.objects.create(**_owner(person), course=completion.course, reason=Assignment.RENEWAL,
-                                      due_on=completion.expires_on, assigned_by=system, assigned_at=clock.now())
-            record_event(actor=system, action="training.renewal", object_type="training",
-                         object_id=person_ref(person), detail={"course": completion.course,
-                                                               "expires_on": completion.expires_on.isoformat()})
-        opened += 1
-    return opened
+            Assignment.objects.bulk_create(made, batch_size=2000)
+            by_course: dict[str, int] = {}
+            for a in made:
+                by_course[a.course] = by_course.get(a.course, 0) + 1
+            record_event(actor=system, action="training.renewals", object_type="training",
+                         detail={"opened": len(made), "by_course": by_course})
+    return len(made)
 
 
 def sync_resource_training(*, resource_ids: list[int] | None = None) -> int:

@@ -10,6 +10,7 @@ from typing import Any
 
 import jsonschema
 import yaml
+from django.utils.translation import gettext_noop as _n
 
 PRIORITY_AREAS = ("placement", "identification", "training", "data", "other")
 FOCUS_AREAS = ("global", "priority", "prevalence", "identification", "intervention", "prevention", "legislation")
@@ -62,3 +63,8 @@ def parse(document: Any, name: str = "recommendations.yaml") -> tuple[int, dict[
 def recommendations() -> dict[str, Recommendation]:
     text = resources.files(__package__).joinpath("content/recommendations.yaml").read_text()
     return parse(yaml.safe_load(text))[1]
+
+
+# Labels the tracker's pages translate at run time (statuses and priority areas).
+_LABELS = [_n("not started"), _n("in progress"), _n("done"), _n("dropped"), _n("placement"), _n("identification"),
+           _n("training"), _n("data"), _n("other")]

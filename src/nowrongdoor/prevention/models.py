@@ -9,6 +9,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_noop as _n
 
 from nowrongdoor.directory.models import Agency
 from nowrongdoor.youth.models import Youth
@@ -73,3 +74,7 @@ class Attendance(models.Model):
 
     def __str__(self) -> str:
         return f"session {self.session}: {'present' if self.present else 'absent'}"
+
+
+# Labels the pages translate at run time (who consented).
+_LABELS = [_n("the youth"), _n("a parent or guardian"), _n("the youth and a guardian")]

@@ -4,7 +4,6 @@ timeline) with its forms. Thin: selectors and services do the work."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -25,14 +24,7 @@ from nowrongdoor.errors import ValidationFailed
 from nowrongdoor.web.common import actor as _actor
 from nowrongdoor.web.common import form_version as _version
 from nowrongdoor.web.common import language as _lang
-from nowrongdoor.web.common import run_action
-
-
-def _date(raw: str, name: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed({name: ["must be a date (YYYY-MM-DD)"]}) from None
+from nowrongdoor.web.common import posted_date, run_action
 
 
 @login_required
@@ -76,9 +68,9 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
         post = request.POST
         handlers: dict[str, Callable[[], Any]] = {
             "stage": lambda: services.record_stage(actor=actor, case_public_id=pid, stage=post.get("stage", ""),
-                                                   on=_date(post.get("on", ""), "on"), note=post.get("note", "")),
+                                                   on=posted_date(post.get("on", ""), "on"), note=post.get("note", "")),
             "phase": lambda: services.set_phase(actor=actor, case_public_id=pid, expected_version=_version(request),
-                                                phase=post.get("phase", ""), on=_date(post.get("on", ""), "on")),
+                                                phase=post.get("phase", ""), on=posted_date(post.get("on", ""), "on")),
             "member": lambda: services.add_member(actor=actor, case_public_id=pid,
                                                   member_username=post.get("member", "").strip(),
                                                   role_in_team=post.get("role_in_team", "")),
@@ -86,8 +78,8 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
                                                             member_username=post.get("member", "")),
             "status": lambda: services.record_status(
                 actor=actor, youth_public_id=post.get("youth_id", ""), status=post.get("status", ""),
-                start_date=_date(post.get("start_date", ""), "start_date"),
-                end_date=_date(post["end_date"], "end_date") if post.get("end_date") else None),
+                start_date=posted_date(post.get("start_date", ""), "start_date"),
+                end_date=posted_date(post["end_date"], "end_date") if post.get("end_date") else None),
             "request_closure": lambda: services.request_closure(
                 actor=actor, case_public_id=pid, expected_version=_version(request), reason=post.get("reason", ""),
                 note=post.get("note", "")),
@@ -96,7 +88,7 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
                 if post.get("provider", "").isdigit() else 0, services_=post.getlist("services"),
                 consent_override=post.get("consent_override", "")),
             "meeting": lambda: services.record_meeting(
-                actor=actor, case_public_id=pid, held_on=_date(post.get("held_on", ""), "held_on"),
+                actor=actor, case_public_id=pid, held_on=posted_date(post.get("held_on", ""), "held_on"),
                 attendees=post.getlist("attendees"), agenda=post.get("agenda", ""),
                 decisions=post.get("decisions", ""),
                 action_items=[{"what": post.get(f"item_{n}_what", ""), "owner": post.get(f"item_{n}_owner", ""),
@@ -104,12 +96,13 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
                               for n in range(1, 4) if post.get(f"item_{n}_what", "").strip()]),
             "relationship": lambda: services.record_relationship(
                 actor=actor, case_public_id=pid, kind=post.get("kind", ""), person=post.get("person", ""),
-                since=_date(post.get("since", ""), "since")),
+                since=posted_date(post.get("since", ""), "since")),
             "relationship_end": lambda: messages.warning(request, services.plan_relationship_end(
                 actor=actor, case_public_id=pid, relationship_id=int(post.get("relationship", "0") or 0)
-                if post.get("relationship", "").isdigit() else 0, ends_on=_date(post.get("ends_on", ""), "ends_on"))),
+                if post.get("relationship", "").isdigit() else 0,
+                ends_on=posted_date(post.get("ends_on", ""), "ends_on"))),
             "hearing": lambda: services.add_hearing(
-                actor=actor, case_public_id=pid, held_on=_date(post.get("held_on", ""), "held_on"),
+                actor=actor, case_public_id=pid, held_on=posted_date(post.get("held_on", ""), "held_on"),
                 court=post.get("court", ""), note=post.get("note", "")),
             "care_plan": lambda: services.save_plan(
                 actor=actor, case_public_id=pid, kind="care", expected_version=_version(request),

@@ -4,6 +4,7 @@ posted form's action."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,22 @@ def form_version(request: HttpRequest) -> int:
     if not raw.isdigit():
         raise ValidationFailed({"version": ["reload the page: the form is incomplete"]})
     return int(raw)
+
+
+def posted_date(raw: str | None, field: str) -> dt.date:
+    """A form's date (YYYY-MM-DD), or ValidationFailed naming the field."""
+    try:
+        return dt.date.fromisoformat((raw or "").strip())
+    except ValueError:
+        raise ValidationFailed({field: ["must be a date (YYYY-MM-DD)"]}) from None
+
+
+def posted_number(raw: str | None, field: str, kind: type[int] | type[float] = int) -> Any:
+    """A form's whole number (or ``kind``), or ValidationFailed naming the field."""
+    try:
+        return kind((raw or "").strip())
+    except ValueError:
+        raise ValidationFailed({field: ["must be a number"]}) from None
 
 
 def run_action(request: HttpRequest, handlers: dict[str, Callable[[], Any]]) -> dict[str, list[str]] | None:

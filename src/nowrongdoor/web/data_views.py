@@ -16,7 +16,7 @@ from nowrongdoor.analytics import charts, measures, research, selectors, service
 from nowrongdoor.analytics.release import Row, Table
 from nowrongdoor.errors import ValidationFailed
 from nowrongdoor.web.common import actor as _actor
-from nowrongdoor.web.common import run_action
+from nowrongdoor.web.common import posted_number, run_action
 
 SECTIONS = [
     ("How many", ["flagged", "added_up", "trend", "csec_reports"]),
@@ -105,12 +105,6 @@ def export(request: HttpRequest, measure_id: str, fmt: str) -> HttpResponse:
     return response
 
 
-def _number(raw: str | None, field: str, kind: type[int] | type[float] = int) -> Any:
-    try:
-        return kind(raw or "")
-    except ValueError:
-        raise ValidationFailed({field: ["a number"]}) from None
-
 
 @login_required
 def releases(request: HttpRequest) -> HttpResponse:
@@ -120,8 +114,9 @@ def releases(request: HttpRequest) -> HttpResponse:
     errors = None
     if request.method == "POST":
         errors = run_action(request, {"release": lambda: services.release_privately(
-            actor=actor, measure_id=request.POST.get("measure", ""), year=_number(request.POST.get("year"), "year"),
-            epsilon=_number(request.POST.get("epsilon"), "epsilon", float), note=request.POST.get("note", ""))})
+            actor=actor, measure_id=request.POST.get("measure", ""),
+            year=posted_number(request.POST.get("year"), "year"),
+            epsilon=posted_number(request.POST.get("epsilon"), "epsilon", float), note=request.POST.get("note", ""))})
         if errors is None:
             return redirect("web:data_releases")
     found = selectors.private_releases(actor=actor)
@@ -136,8 +131,8 @@ def releases(request: HttpRequest) -> HttpResponse:
 @require_GET
 def research_extract(request: HttpRequest) -> HttpResponse:
     extract = research.research_extract(
-        actor=_actor(request), year_from=_number(request.GET.get("year_from"), "year_from"),
-        year_to=_number(request.GET.get("year_to"), "year_to"))
+        actor=_actor(request), year_from=posted_number(request.GET.get("year_from"), "year_from"),
+        year_to=posted_number(request.GET.get("year_to"), "year_to"))
     response = HttpResponse(extract.body, content_type="application/zip")
     response["Content-Disposition"] = 'attachment; filename="research-extract.zip"'
     return response

@@ -3,26 +3,16 @@ its progress, milestones and evidence. Thin: ``oversight.selectors`` and ``servi
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from nowrongdoor.directory.models import Agency
-from nowrongdoor.errors import ValidationFailed
 from nowrongdoor.oversight import selectors, services
 from nowrongdoor.oversight.content import PRIORITY_AREAS
 from nowrongdoor.oversight.models import Progress
 from nowrongdoor.web.common import actor as _actor
-from nowrongdoor.web.common import form_version, run_action
-
-
-def _date(raw: str | None, field: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat((raw or "").strip())
-    except ValueError:
-        raise ValidationFailed({field: ["a date (YYYY-MM-DD)"]}) from None
+from nowrongdoor.web.common import form_version, posted_date, run_action
 
 
 def _int_or_none(raw: str | None) -> int | None:
@@ -52,10 +42,10 @@ def recommendation(request: HttpRequest, code: str) -> HttpResponse:
                 owner=post.get("owner", ""), lead_agency_id=_int_or_none(post.get("lead_agency")),
                 note=post.get("note", "")),
             "milestone": lambda: services.add_milestone(actor=actor, code=code, title=post.get("title", ""),
-                                                        due_on=_date(post.get("due_on"), "due_on")),
+                                                        due_on=posted_date(post.get("due_on"), "due_on")),
             "milestone_done": lambda: services.complete_milestone(
                 actor=actor, milestone_id=_int_or_none(post.get("milestone")) or 0,
-                done_on=_date(post.get("done_on"), "done_on")),
+                done_on=posted_date(post.get("done_on"), "done_on")),
             "evidence": lambda: services.add_evidence(actor=actor, code=code, title=post.get("title", ""),
                                                       url=post.get("url", "")),
         })

@@ -24,7 +24,7 @@ from nowrongdoor.protocols.services import county_time_zone
 from nowrongdoor.web.common import actor as _actor
 from nowrongdoor.web.common import form_version as _version
 from nowrongdoor.web.common import language as _lang
-from nowrongdoor.web.common import run_action
+from nowrongdoor.web.common import posted_date, run_action
 
 
 def _moment(raw: str, name: str) -> dt.datetime:
@@ -45,12 +45,6 @@ def _int(raw: str, name: str) -> int | None:
         raise ValidationFailed({name: ["must be a whole number"]})
     return int(raw)
 
-
-def _date(raw: str, name: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed({name: ["must be a date (YYYY-MM-DD)"]}) from None
 
 
 def _now_local() -> str:
@@ -117,7 +111,7 @@ def youth_placements(request: HttpRequest, youth_id: UUID) -> HttpResponse:
                     days=_int(post.get("days", ""), "days"), agreed_by=post.get("agreed_by", "")),
                 "extend_hold": lambda: services.extend_hold(
                     actor=actor, hold_public_id=post.get("hold", ""), expected_version=_version(request),
-                    expires_on=_date(post.get("expires_on", ""), "expires_on")),
+                    expires_on=posted_date(post.get("expires_on", ""), "expires_on")),
                 "release_hold": lambda: services.release_hold(
                     actor=actor, hold_public_id=post.get("hold", ""), expected_version=_version(request),
                     reason=post.get("reason", "")),

@@ -4,7 +4,6 @@ and ``prevention.services``; every youth goes through ``access``."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from uuid import UUID
 
@@ -14,25 +13,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from nowrongdoor import clock
-from nowrongdoor.errors import ValidationFailed
 from nowrongdoor.prevention import selectors, services
 from nowrongdoor.prevention.catalogue import SETTINGS, catalogue
 from nowrongdoor.prevention.models import Enrolment
 from nowrongdoor.web.common import actor as _actor
-from nowrongdoor.web.common import language, run_action
-
-
-def _date(raw: str | None, field: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat((raw or "").strip())
-    except ValueError:
-        raise ValidationFailed({field: ["a date (YYYY-MM-DD)"]}) from None
-
-
-def _number(raw: str | None, field: str) -> int:
-    if not (raw or "").isdigit():
-        raise ValidationFailed({field: ["a number"]})
-    return int(raw or 0)
+from nowrongdoor.web.common import language, posted_date, posted_number, run_action
 
 
 def _common() -> dict[str, Any]:
@@ -55,7 +40,7 @@ def programmes(request: HttpRequest) -> HttpResponse:
         post = request.POST
         errors = run_action(request, {"cohort": lambda: services.create_cohort(
             actor=actor, programme=post.get("programme", ""), setting=post.get("setting", ""),
-            name=post.get("name", ""), starts_on=_date(post.get("starts_on"), "starts_on"),
+            name=post.get("name", ""), starts_on=posted_date(post.get("starts_on"), "starts_on"),
             facilitator=post.get("facilitator", ""))})
         if errors is None:
             return redirect("web:prevention")
@@ -71,12 +56,12 @@ def cohort(request: HttpRequest, cohort_id: UUID) -> HttpResponse:
         post = request.POST
         errors = run_action(request, {
             "attendance": lambda: services.record_attendance(
-                actor=actor, cohort_public_id=str(cohort_id), session=_number(post.get("session"), "session"),
-                held_on=_date(post.get("held_on"), "held_on"),
+                actor=actor, cohort_public_id=str(cohort_id), session=posted_number(post.get("session"), "session"),
+                held_on=posted_date(post.get("held_on"), "held_on"),
                 present=dict.fromkeys(post.getlist("present"), True)),
             "withdraw": lambda: services.withdraw(
                 actor=actor, enrolment_public_id=post.get("enrolment", ""),
-                expected_version=_number(post.get("version"), "version")),
+                expected_version=posted_number(post.get("version"), "version")),
         })
         if errors is None:
             return redirect("web:prevention_cohort", cohort_id=cohort_id)
@@ -96,7 +81,7 @@ def enrol(request: HttpRequest, youth_id: UUID) -> HttpResponse:
         post = request.POST
         errors = run_action(request, {"enrol": lambda: services.enrol(
             actor=actor, cohort_public_id=post.get("cohort", ""), youth_public_id=str(youth_id),
-            consent_on=_date(post.get("consent_on"), "consent_on"), consent_by=post.get("consent_by", ""))})
+            consent_on=posted_date(post.get("consent_on"), "consent_on"), consent_by=post.get("consent_by", ""))})
         if errors is None:
             return redirect("web:prevention_cohort", cohort_id=post.get("cohort", ""))
     open_cohorts = [c for c in selectors.cohorts(actor=actor) if c.cohort.status == "open"]

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -12,18 +11,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from nowrongdoor import clock
-from nowrongdoor.errors import ValidationFailed
 from nowrongdoor.training import selectors, services
 from nowrongdoor.training.catalogue import catalogue
 from nowrongdoor.web.common import actor as _actor
-from nowrongdoor.web.common import language, run_action
-
-
-def _date(raw: str | None, field: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat((raw or "").strip())
-    except ValueError:
-        raise ValidationFailed({field: ["a date (YYYY-MM-DD)"]}) from None
+from nowrongdoor.web.common import language, posted_date, run_action
 
 
 def _context(**extra: Any) -> dict[str, Any]:
@@ -52,11 +43,11 @@ def training(request: HttpRequest) -> HttpResponse:
             errors = run_action(request, {
                 "record": lambda: services.record_completion(
                     actor=actor, person_key=post.get("person", ""), course=post.get("course", ""),
-                    completed_on=_date(post.get("completed_on"), "completed_on"),
+                    completed_on=posted_date(post.get("completed_on"), "completed_on"),
                     certificate=post.get("certificate", "")),
                 "assign": lambda: services.assign_course(
                     actor=actor, person_key=post.get("person", ""), course=post.get("course", ""),
-                    due_on=_date(post.get("due_on"), "due_on")),
+                    due_on=posted_date(post.get("due_on"), "due_on")),
             })
             if errors is None:
                 return redirect("web:training")

@@ -1094,9 +1094,11 @@ def assign_worker(request: HttpRequest, case_id: uuid.UUID, payload: WorkerIn) -
 from nowrongdoor.analytics.api import router as analytics_router  # noqa: E402
 from nowrongdoor.oversight.api import router as oversight_router  # noqa: E402
 from nowrongdoor.placements.api import router as placements_router  # noqa: E402
+from nowrongdoor.prevention.api import router as prevention_router  # noqa: E402
 from nowrongdoor.training.api import router as training_router  # noqa: E402
 
 api.add_router("", placements_router)
 api.add_router("", analytics_router)
 api.add_router("", training_router)
 api.add_router("", oversight_router)
+api.add_router("", prevention_router)

@@ -31,9 +31,14 @@ def my_work(request: HttpRequest) -> HttpResponse:
     # escalation chains: they see the notices here (task titles and due times only).
     work = selectors.my_work(actor=actor, purpose=writing_purpose(actor)) if opens_records \
         else selectors.MyWork([], [], [], [])
+    from nowrongdoor.training.catalogue import catalogue
+    from nowrongdoor.training.selectors import DUE, EXPIRED, EXPIRING, MISSING, my_training
+
+    training = [(catalogue().courses[c.course].title.get(_lang(), c.course), c)
+                for c in my_training(actor=actor).courses if c.state in (DUE, EXPIRING, EXPIRED, MISSING)]
     return render(request, "web/work.html", {
         "work": work, "lang": _lang(), "notifications": selectors.unread_notifications(actor=actor),
-        "opens_records": opens_records,
+        "opens_records": opens_records, "training": training,
     })
 
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "nowrongdoor.training",
     "nowrongdoor.oversight",
     "nowrongdoor.prevention",
+    "nowrongdoor.jurisdiction",
     "nowrongdoor.synth",
     "nowrongdoor.web",
 ]

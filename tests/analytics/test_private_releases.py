@@ -99,13 +99,13 @@ def test_one_noisy_count_per_count_none_negative(values: list[int]) -> None:
 
 
 def test_negative_noisy_counts_become_zero_rather_than_being_folded_back() -> None:
-    # At scale 10 a count of 0 gets noise <= 0 a little more than half the time, so about 1,050 of
-    # 2,000 come out 0 (binomial sd 22: fewer than 800 is over 11 sd away). Were negatives folded
-    # back (absolute value) only noise of exactly 0, about 5%, would give 0.
+    # At scale 10 a count of 0 gets noise <= 0 with probability 0.525, so about 1,050 of 2,000 come
+    # out 0 and 950 above it (binomial sd 22: 700 is over 11 sd away from either). Were negatives
+    # folded back (absolute value), only noise of exactly 0, about 5%, would give 0.
     noisy = privacy.noisy_counts([0] * 2000, 0.1)
 
-    assert sum(v == 0 for v in noisy.values) > 800
-    assert sum(v > 0 for v in noisy.values) > 800  # and the rest is noise, not all zeros
+    assert sum(v == 0 for v in noisy.values) > 700
+    assert sum(v > 0 for v in noisy.values) > 700  # and the rest is noise, not all zeros
 
 
 def test_a_tiny_epsilon_really_changes_the_counts() -> None:
@@ -135,9 +135,10 @@ def test_the_noise_is_centred_and_its_spread_is_that_of_scale_one_over_epsilon(e
     expected = discrete_laplace_variance(1 / epsilon)
     # Standard error of the mean: sqrt(variance / n) (0.014 at epsilon 0.5); the bound is > 10 of them.
     assert abs(mean) < 10 * math.sqrt(expected / n) + 0.01
-    # The sample variance's relative standard error is sqrt((kurtosis - 1) / n) = sqrt(5 / n), about
-    # 1.1%; 12% is more than 10 of them, and half or twice the scale would be 4 times off or more.
-    assert expected * 0.88 < variance < expected * 1.12, (variance, expected)
+    # The sample variance's relative standard error is sqrt((kurtosis - 1) / n): 1.1% at epsilon 0.5
+    # (kurtosis about 6), 1.4% at 2 (about 9); 15% is over 10 of them, and half or twice the scale
+    # would put the variance 2 to 5 times off.
+    assert expected * 0.85 < variance < expected * 1.15, (variance, expected)
     assert discrete_laplace_variance(2 / epsilon) > 2 * expected  # so the bounds tell the scales apart
     assert discrete_laplace_variance(0.5 / epsilon) < expected / 2
 
@@ -336,7 +337,7 @@ def test_a_measure_of_events_or_overlapping_columns_is_refused_naming_measure(wo
 
 BAD_SERVICE_INPUT: list[tuple[dict[str, Any], str]] = [
     ({"epsilon": 0.0}, "epsilon"), ({"epsilon": -1.0}, "epsilon"), ({"epsilon": 10.01}, "epsilon"),
-    ({"epsilon": float("nan")}, "epsilon"), ({"epsilon": float("inf")}, "epsilon"),
+    ({"epsilon": 1e-320}, "epsilon"), ({"epsilon": float("nan")}, "epsilon"), ({"epsilon": float("inf")}, "epsilon"),
     ({"note": ""}, "note"), ({"note": "   "}, "note"), ({"year": YEAR - 60}, "year"),  # a year with nothing in it
 ]
 
@@ -432,16 +433,20 @@ def l1(a: measures.Result, b: measures.Result) -> int:
                for x, y in zip(ra, rb, strict=True))
 
 
+def youth_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every table of the snapshot with a row per youth or per youth's event (and contacts)."""
+    return ["contacts", *(t for (t,) in con.execute(
+        "SELECT DISTINCT table_name FROM information_schema.columns WHERE column_name = 'youth_id' "
+        "ORDER BY 1").fetchall())]
+
+
 def without_youth(con: duckdb.DuckDBPyConnection, youth_id: int, work: Callable[[], Any]) -> Any:
     """``work()`` on the snapshot with one youth taken out of every table (then put back)."""
-    tables = [t for (t,) in con.execute(
-        "SELECT DISTINCT table_name FROM information_schema.columns WHERE column_name = 'youth_id' "
-        "ORDER BY 1").fetchall()]
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("DELETE FROM contacts WHERE record_id IN (SELECT record_id FROM src_records WHERE youth_id = ?)",
                     [youth_id])
-        for table in tables:
+        for table in youth_tables(con)[1:]:  # contacts: by their records, above
             con.execute(f"DELETE FROM {table} WHERE youth_id = ?", [youth_id])  # noqa: S608
         return work()
     finally:
@@ -467,6 +472,25 @@ def test_each_youth_is_in_at_most_one_cell_of_every_eligible_table(linked_facts:
             assert totals == {c: expected.get(c, 0) for c in grid.rows}, (measure_id, year)
     flagged = measures.compute(con, "flagged", YEAR).grid
     assert all(row[1] > 0 for row in flagged.cells), "youth at risk and not identified, in both counties"
+
+    # The table's shape does not depend on the data: a county with no youth has its row of zeros,
+    # and with no youth at all the rows and columns are the same.
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("INSERT INTO src_counties (county_id, county) VALUES (999999, 'Empty County (synthetic)')")
+        shapes = {}
+        for measure_id in ELIGIBLE:
+            grid = measures.compute(con, measure_id, YEAR).grid
+            assert "Empty County (synthetic)" in grid.rows, measure_id
+            assert grid.cells[grid.rows.index("Empty County (synthetic)")] == [0] * len(grid.columns), measure_id
+            shapes[measure_id] = (grid.rows, grid.columns)
+        for table in youth_tables(con):
+            con.execute(f"DELETE FROM {table}")  # noqa: S608
+        for measure_id in ELIGIBLE:
+            grid = measures.compute(con, measure_id, YEAR).grid
+            assert (grid.rows, grid.columns) == shapes[measure_id] and not any(map(any, grid.cells)), measure_id
+    finally:
+        con.execute("ROLLBACK")
 
     # Taking any one youth out changes a whole eligible table by at most 1: sensitivity 1.
     checked = 0
@@ -623,18 +647,21 @@ def test_the_api_answers_a_bad_request_with_422_naming_the_field(world: World, a
     assert not PrivateRelease.objects.exists() and spent() == 0.0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: an epsilon in (0, 10] smaller than about 5.6e-309 passes validation, but 1 / epsilon overflows "
-    "to an infinite scale and OpenDP's make_laplace raises OpenDPException ('scale (inf) must be finite') "
-    "in privacy.noisy_counts, which nothing maps to an HTTP answer: the API returns 500 instead of 422"))
-def test_an_epsilon_too_small_for_a_finite_noise_scale_is_a_422_not_a_500(world: World, api: Any) -> None:
+@pytest.mark.parametrize("epsilon", [1e-320, 1e-9, 0.0099])
+def test_an_epsilon_too_small_for_a_useful_noise_scale_is_a_422_not_a_500(world: World, api: Any,
+                                                                        epsilon: float) -> None:
+    # 1e-320 once passed every check and made the noise scale 1 / epsilon infinite: OpenDP raised, a 500.
     api.force_login(world.state_analyst)
 
-    response = post(api, API, {"measure": "gender", "year": YEAR, "epsilon": 1e-320, "note": NOTE})
+    response = api_release(api, epsilon=epsilon)
 
-    assert response.status_code in (201, 422), response.status_code
-    if response.status_code == 422:
-        assert "epsilon" in fields_named(response)
+    assert response.status_code == 422, response.content[:300]
+    assert fields_named(response) == {"epsilon"}
+    with pytest.raises(ValidationFailed) as refused:
+        release(world, "gender", epsilon)
+    assert set(refused.value.errors) == {"epsilon"}
+    assert not PrivateRelease.objects.exists() and not PrivacyBudget.objects.exists()
+    assert api_release(api, epsilon=0.01).status_code == 201  # the smallest allowed
 
 
 # -- the page -------------------------------------------------------------------------------

@@ -53,8 +53,13 @@ from nowrongdoor.youth.selectors import context_for
 
 SHIFT_DAYS = 182
 CHUNK = 5000
+# A contact's coded details by column. ``reason`` means a placement's end on a placement
+# end and the visit's reason on a health visit: each goes to its own column.
+DETAIL_COLUMNS: dict[str, tuple[str, str | None]] = {
+    **{column: (key, None) for column, key in DETAIL_FIELDS.items() if column != "placement_end_reason"},
+    "placement_end_reason": ("reason", "placement_end"), "health_visit_reason": ("reason", "health_visit")}
 EVENT_COLUMNS = ["research_id", "day", "age", "contact_type", "category", "agency_type", "agency_county",
-                 *DETAIL_FIELDS, "allegations"]
+                 *DETAIL_COLUMNS, "allegations"]
 SCREENING_COLUMNS = ["research_id", "day", "age", "setting", "level", "agency_type", "agency_county"]
 YOUTH_COLUMNS = ["research_id", "sex", "race_ethnicity", "county", "first_day", "age_at_first", "events",
                  "screenings"]
@@ -120,9 +125,16 @@ def _csv(columns: list[str], rows: Iterable[list[Any]]) -> bytes:
 def research_extract(*, actor: User, year_from: int, year_to: int, key: bytes | None = None) -> Extract:
     """The de-identified extract of events in ``year_from``..``year_to`` (see the module
     docstring). ``key`` is for tests only: by default each extract draws its own."""
-    if not (1990 <= year_from <= year_to <= clock.today().year):
-        raise ValidationFailed({"year_from": [f"a range of years from 1990 to {clock.today().year}, "
-                                              "the first not after the last"]})
+    this_year = clock.today().year
+    errors: dict[str, list[str]] = {}
+    if not 1990 <= year_from <= this_year:
+        errors["year_from"] = [f"a year from 1990 to {this_year}"]
+    if not 1990 <= year_to <= this_year:
+        errors["year_to"] = [f"a year from 1990 to {this_year}"]
+    if not errors and year_from > year_to:
+        errors["year_from"] = ["the first year may not be after the last"]
+    if errors:
+        raise ValidationFailed(errors)
     scope_of(actor, "analytics.research_extract")
     ctx = context_for(actor, PURPOSE)
     v = vocabulary()
@@ -143,7 +155,8 @@ def research_extract(*, actor: User, year_from: int, year_to: int, key: bytes | 
                   if year_from <= _local_day(row[5]).year <= year_to]
     raw_screenings = [row for row in screenings.iterator(chunk_size=CHUNK)
                       if row[4] is not None and year_from <= _local_day(row[4]).year <= year_to]
-    readable_agencies = {actor.agency_id or 0}.union(*(ctx.disclosers(c) for c in [*categories, "screening"]))
+    readable_agencies = {actor.agency_id or 0}.union(*(ctx.disclosers(c) for c in [*categories, "screening"]
+                                                       if not v.requires_consent(c)))
     people = _people({row[1] for row in raw_events} | {row[0] for row in raw_screenings}, agencies,
                      readable_agencies)
     by_agency: Counter[int] = Counter()
@@ -158,7 +171,8 @@ def research_extract(*, actor: User, year_from: int, year_to: int, key: bytes | 
         person.first = min(person.first or day, day)
         by_agency[agency_id] += 1
         agency_type, agency_county = agencies[agency_id]
-        coded = [details.get(key) if isinstance(details.get(key), str) else None for key in DETAIL_FIELDS.values()]
+        coded = [details.get(key) if isinstance(details.get(key), str) and only in (None, contact_type) else None
+                 for key, only in DETAIL_COLUMNS.values()]
         allegations = details.get("allegations")
         events.append([names.research_id(youth_id), shifted(youth_id, day), _age(person.birth, day), contact_type,
                        category, agency_type, agency_county, *coded,
@@ -204,8 +218,8 @@ def _people(youth_ids: set[int], agencies: dict[int, tuple[str, str]], readable:
     """Coarse, de-identified characteristics of each youth in the extract: sex, race and
     ethnicity, county (of residence, else of the recording agency), and the earliest birth
     date recorded, else one worked out from an age stated on a day (used for ages only,
-    never written), from the records of agencies whose
-    data the analyst's agency may use for analytics."""
+    never written), from the records of the analyst's agency and of agencies that share
+    with it for analytics a category that needs no per-youth consent."""
     people = {y: _Youth(Counter(), Counter(), Counter(), None) for y in youth_ids}
     ordered = sorted(youth_ids)
     for lo in range(0, len(ordered), CHUNK):

@@ -221,8 +221,11 @@ def my_training(*, actor: User) -> PersonTraining:
 
 
 def person_training(*, actor: User, ref: str) -> PersonTraining:
-    person = find_person(ref)
-    if not may_view(actor, person):
+    try:
+        person = find_person(ref)
+    except NotFound:  # refused like someone one may not see: a name's existence is not told
+        person = None
+    if person is None or not may_view(actor, person):
         raise _refuse(actor, "training.view", "only the person, their agency's administrators and the county's "
                       "training coordinators see training records", {"person": ref})
     found = _load([person], clock.today())[0]

@@ -15,6 +15,7 @@ import io
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from nowrongdoor import clock
 from nowrongdoor.access.audit import record_event
@@ -56,12 +57,16 @@ def _check_completed_on(completed_on: dt.date, errors: dict[str, list[str]]) -> 
 def _create_completion(*, actor: User, person: Person, course: str, completed_on: dt.date, certificate: str,
                        source: str) -> Completion:
     cat = catalogue()
+    newest = Completion.objects.filter(**_owner(person), course=course).order_by("-completed_on").first()
     completion = Completion.objects.create(
         **_owner(person), course=course, completed_on=completed_on,
         expires_on=cat.courses[course].expires_on(completed_on), certificate=certificate.strip()[:100],
         catalogue_version=cat.version, source=source, recorded_by=actor, recorded_at=clock.now())
-    Assignment.objects.filter(**_owner(person), course=course, status=Assignment.OPEN).update(
-        status=Assignment.DONE, closed_at=clock.now(), closed_by=completion)
+    renews = (newest is None or completed_on >= newest.completed_on) and (
+        completion.expires_on is None or completion.expires_on > clock.today())
+    if renews:  # an older or already expired certificate, filled in later, renews nothing
+        Assignment.objects.filter(**_owner(person), course=course, status=Assignment.OPEN).update(
+            status=Assignment.DONE, closed_at=clock.now(), closed_by=completion)
     return completion
 
 
@@ -216,8 +221,9 @@ def open_renewals(*, system: User) -> int:
     open_now = set(Assignment.objects.filter(status=Assignment.OPEN).values_list("user_id", "caregiver_id", "course"))
     due = [c for key, c in latest.items() if key not in open_now and c.expires_on is not None
            and c.expires_on <= horizon]
-    users = User.objects.select_related("agency").in_bulk([c.user_id for c in due if c.user_id])
-    caregivers = Caregiver.objects.select_related("resource__agency").in_bulk(
+    users = User.objects.filter(is_active=True).select_related("agency").in_bulk(
+        [c.user_id for c in due if c.user_id])
+    caregivers = Caregiver.objects.filter(active=True).select_related("resource__agency").in_bulk(
         [c.caregiver_id for c in due if c.caregiver_id])
     made: list[Assignment] = []
     for completion in due:
@@ -246,24 +252,27 @@ def sync_resource_training(*, resource_ids: list[int] | None = None) -> int:
     from nowrongdoor.training.selectors import _load
 
     cat = catalogue()
-    caregivers = Caregiver.objects.filter(active=True, resource__active=True).select_related("resource__agency")
+    caregivers = Caregiver.objects.filter(resource__active=True).select_related("resource__agency")
     if resource_ids is not None:
         caregivers = caregivers.filter(resource_id__in=resource_ids)
     by_resource: dict[int, list[Caregiver]] = {}
-    for caregiver in caregivers:
-        by_resource.setdefault(caregiver.resource_id, []).append(caregiver)
+    for caregiver in caregivers:  # a resource whose caregivers all left has an empty list: not trained
+        group = by_resource.setdefault(caregiver.resource_id, [])
+        if caregiver.active:
+            group.append(caregiver)
     people = [c for group in by_resource.values() for c in group]
     states = {p.ref: p for p in _load(list(people), clock.today())}
     changed = 0
     for resource_id, group in by_resource.items():
-        trained = True
+        trained = bool(group)
         for caregiver in group:
             gated = required_of(caregiver, cat, gate="placement")
             held = {c.course for c in states[person_ref(caregiver)].courses if c.state in (CURRENT, EXPIRING)}
             if not gated or not set(gated) <= held:
                 trained = False
+        # updated_at is matching's cache stamp, like auto_now: the real time, not the injected clock
         changed += Resource.objects.filter(pk=resource_id).exclude(csec_trained=trained).update(
-            csec_trained=trained, updated_at=clock.now())
+            csec_trained=trained, updated_at=timezone.now())
     return changed
 
 

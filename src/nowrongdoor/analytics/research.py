@@ -41,6 +41,7 @@ from django.conf import settings
 
 from nowrongdoor import clock
 from nowrongdoor.access.audit import record_event
+from nowrongdoor.access.decisions import context
 from nowrongdoor.analytics.disclosure import neutralise
 from nowrongdoor.analytics.selectors import PURPOSE, scope_of
 from nowrongdoor.analytics.snapshot import DETAIL_FIELDS
@@ -49,7 +50,6 @@ from nowrongdoor.directory.models import Agency, User
 from nowrongdoor.errors import ValidationFailed
 from nowrongdoor.screening.models import Screening
 from nowrongdoor.youth.models import Contact, SourceRecord
-from nowrongdoor.youth.selectors import context_for
 
 SHIFT_DAYS = 182
 CHUNK = 5000
@@ -135,8 +135,8 @@ def research_extract(*, actor: User, year_from: int, year_to: int, key: bytes | 
         errors["year_from"] = ["the first year may not be after the last"]
     if errors:
         raise ValidationFailed(errors)
-    scope_of(actor, "analytics.research_extract")
-    ctx = context_for(actor, PURPOSE)
+    scope_of(actor, "analytics.research_extract")  # refuses (audited) anyone who is not an analyst
+    ctx = context(actor, PURPOSE)
     v = vocabulary()
     categories = [c for c in v.purpose_categories(PURPOSE) if c not in ("screening", "case", "placement")]
     start = dt.datetime(year_from, 1, 1, tzinfo=dt.UTC) - dt.timedelta(days=1)

@@ -7,12 +7,32 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q
 
+from nowrongdoor.access.audit import record_event
 from nowrongdoor.directory.models import User
 from nowrongdoor.errors import AccessDenied, NotFound
 from nowrongdoor.prevention.catalogue import catalogue
 from nowrongdoor.prevention.models import Attendance, Cohort, Enrolment
-from nowrongdoor.prevention.services import PURPOSE, _own_cohort
-from nowrongdoor.youth.selectors import get_youth
+from nowrongdoor.youth.selectors import get_youth, is_uuid
+
+PURPOSE = "case_coordination"
+
+
+def runs_cohorts(actor: User) -> bool:
+    """Active staff of an agency whose role coordinates cases run its prevention groups."""
+    return actor.is_active and actor.agency_id is not None and PURPOSE in actor.purposes
+
+
+def own_cohort(actor: User, public_id: str, action: str) -> Cohort:
+    """One of the actor's agency's cohorts; a refusal is audited under ``action``."""
+    cohort = Cohort.objects.select_related("agency").filter(public_id=public_id).first() \
+        if is_uuid(public_id) else None
+    if cohort is None:
+        raise NotFound("no such cohort")
+    if cohort.agency_id != actor.agency_id or not runs_cohorts(actor):
+        record_event(actor=actor, action=action, allowed=False, object_type="cohort", object_id=public_id,
+                     reason="only staff of the running agency who coordinate cases manage a cohort")
+        raise AccessDenied("only staff of the running agency manage this cohort")
+    return cohort
 
 
 @dataclass(frozen=True)
@@ -25,9 +45,9 @@ class CohortSummary:
 
 def cohorts(*, actor: User) -> list[CohortSummary]:
     """The actor's agency's cohorts with their numbers (no youth named)."""
-    if not actor.is_active or actor.agency_id is None or PURPOSE not in actor.purposes:
+    if not runs_cohorts(actor):
         raise AccessDenied("prevention cohorts are for staff who coordinate cases")
-    rows = Cohort.objects.filter(agency_id=actor.agency_id).annotate(
+    rows = Cohort.objects.filter(agency_id=actor.agency_id or 0).annotate(
         n_enrolled=Count("enrolments", filter=Q(enrolments__status=Enrolment.ENROLLED)),
         n_completed=Count("enrolments", filter=Q(enrolments__status=Enrolment.COMPLETED)),
         n_withdrawn=Count("enrolments", filter=Q(enrolments__status=Enrolment.WITHDRAWN)))
@@ -52,7 +72,7 @@ class CohortView:
 
 
 def cohort(*, actor: User, public_id: str) -> CohortView:
-    found = _own_cohort(actor, public_id, "prevention.view")
+    found = own_cohort(actor, public_id, "prevention.view")
     cat = catalogue()
     roster = []
     enrolments = list(Enrolment.objects.filter(cohort=found).select_related("youth").order_by("enrolled_at", "id"))

@@ -17,10 +17,9 @@ from nowrongdoor.directory.models import User
 from nowrongdoor.errors import AccessDenied, NotFound, ValidationFailed
 from nowrongdoor.prevention.catalogue import catalogue
 from nowrongdoor.prevention.models import Attendance, Cohort, Enrolment
+from nowrongdoor.prevention.selectors import PURPOSE, own_cohort, runs_cohorts
 from nowrongdoor.protocols.library import CATEGORY_OF_AGENCY_TYPE
-from nowrongdoor.youth.selectors import context_for, visible_youth
-
-PURPOSE = "case_coordination"
+from nowrongdoor.youth.selectors import context_for, is_uuid, visible_youth
 
 
 def category_of(cohort: Cohort) -> str:
@@ -28,31 +27,15 @@ def category_of(cohort: Cohort) -> str:
     return CATEGORY_OF_AGENCY_TYPE.get(cohort.agency.agency_type, "community_services")
 
 
-def _own_cohort(actor: User, public_id: str, action: str) -> Cohort:
-    cohort = Cohort.objects.select_related("agency").filter(public_id=public_id).first() \
-        if _is_uuid(public_id) else None
-    if cohort is None:
-        raise NotFound("no such cohort")
-    if cohort.agency_id != actor.agency_id or not actor.is_active or PURPOSE not in actor.purposes:
-        record_event(actor=actor, action=action, allowed=False, object_type="cohort", object_id=public_id,
-                     reason="only staff of the running agency who coordinate cases manage a cohort")
-        raise AccessDenied("only staff of the running agency manage this cohort")
-    return cohort
-
-
-def _is_uuid(value: str) -> bool:
-    from nowrongdoor.youth.selectors import is_uuid
-
-    return is_uuid(value)
-
-
 def create_cohort(*, actor: User, programme: str, setting: str, name: str, starts_on: dt.date,
                   facilitator: str = "") -> Cohort:
     cat = catalogue()
-    if not actor.is_active or actor.agency is None or PURPOSE not in actor.purposes:
+    if not runs_cohorts(actor):
         record_event(actor=actor, action="prevention.cohort", allowed=False, object_type="cohort",
                      reason="only staff who coordinate cases run prevention cohorts")
         raise AccessDenied("only staff who coordinate cases run prevention cohorts")
+    agency = actor.agency
+    assert agency is not None  # runs_cohorts: the actor belongs to an agency
     errors: dict[str, list[str]] = {}
     found = cat.programmes.get(programme)
     if found is None:
@@ -64,7 +47,7 @@ def create_cohort(*, actor: User, programme: str, setting: str, name: str, start
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
-        cohort = Cohort.objects.create(programme=programme, catalogue_version=cat.version, agency=actor.agency,
+        cohort = Cohort.objects.create(programme=programme, catalogue_version=cat.version, agency=agency,
                                        setting=setting, name=name.strip(), facilitator=facilitator.strip()[:120],
                                        starts_on=starts_on, created_by=actor, created_at=clock.now())
         record_event(actor=actor, action="prevention.cohort", object_type="cohort", object_id=str(cohort.public_id),
@@ -75,7 +58,7 @@ def create_cohort(*, actor: User, programme: str, setting: str, name: str, start
 def enrol(*, actor: User, cohort_public_id: str, youth_public_id: str, consent_on: dt.date,
           consent_by: str) -> Enrolment:
     """Enrol a youth the actor may see; the consent to take part is required."""
-    cohort = _own_cohort(actor, cohort_public_id, "prevention.enrol")
+    cohort = own_cohort(actor, cohort_public_id, "prevention.enrol")
     ctx = context_for(actor, PURPOSE)
     youth = visible_youth(actor=actor, public_id=youth_public_id, purpose=PURPOSE)
     errors: dict[str, list[str]] = {}
@@ -104,7 +87,7 @@ def record_attendance(*, actor: User, cohort_public_id: str, session: int, held_
     """Attendance of one session for the cohort's enrolled youth (``present`` maps an
     enrolment's public id to whether they came; enrolled youth not in it are absent).
     Recording a session again replaces it. Returns how many youth completed with it."""
-    cohort = _own_cohort(actor, cohort_public_id, "prevention.attendance")
+    cohort = own_cohort(actor, cohort_public_id, "prevention.attendance")
     cat = catalogue()
     errors: dict[str, list[str]] = {}
     if not 1 <= session <= cat.programmes[cohort.programme].sessions:
@@ -140,10 +123,10 @@ def record_attendance(*, actor: User, cohort_public_id: str, session: int, held_
 
 def withdraw(*, actor: User, enrolment_public_id: str, expected_version: int) -> Enrolment:
     enrolment = Enrolment.objects.select_related("cohort__agency").filter(public_id=enrolment_public_id).first() \
-        if _is_uuid(enrolment_public_id) else None
+        if is_uuid(enrolment_public_id) else None
     if enrolment is None:
         raise NotFound("no such enrolment")
-    cohort = _own_cohort(actor, str(enrolment.cohort.public_id), "prevention.withdraw")
+    cohort = own_cohort(actor, str(enrolment.cohort.public_id), "prevention.withdraw")
     ctx = context_for(actor, PURPOSE)
     decision = authorize_write(ctx, youth_id=enrolment.youth_id, category=category_of(cohort),
                                owner_agency_id=cohort.agency_id, action="update")

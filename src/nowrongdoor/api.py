@@ -505,7 +505,8 @@ class InstrumentOut(InstrumentSummaryOut):
 class ScreeningStart(Schema):
     youth_id: uuid.UUID
     instrument: Code
-    form: Annotated[str, Field(pattern="^(short|full)$")] = "short"
+    form: Annotated[str, Field(pattern="^(short|full)$",
+                               description="Omit for the county's default (its profile's, else short)")] = ""
 
 
 class ScreeningAnswers(Schema):
@@ -1092,6 +1093,7 @@ def assign_worker(request: HttpRequest, case_id: uuid.UUID, payload: WorkerIn) -
 
 # The placement endpoints live beside their app; mounted last, as they use the helpers above.
 from nowrongdoor.analytics.api import router as analytics_router  # noqa: E402
+from nowrongdoor.jurisdiction.api import router as jurisdiction_router  # noqa: E402
 from nowrongdoor.oversight.api import router as oversight_router  # noqa: E402
 from nowrongdoor.placements.api import router as placements_router  # noqa: E402
 from nowrongdoor.prevention.api import router as prevention_router  # noqa: E402
@@ -1102,3 +1104,4 @@ api.add_router("", analytics_router)
 api.add_router("", training_router)
 api.add_router("", oversight_router)
 api.add_router("", prevention_router)
+api.add_router("", jurisdiction_router)

@@ -273,6 +273,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     extract.add_argument("--user", required=True, help="the analyst it is made for (their agency's access)")
     extract.add_argument("--out", type=Path, required=True, help="the zip file to write")
 
+    prof = sub.add_parser("profile", help="jurisdiction profiles: list, check, apply to a county, compare")
+    prof_sub = prof.add_subparsers(dest="profile_command", required=True)
+    prof_sub.add_parser("list", help="every profile, the report sections it follows and what it sets")
+    check = prof_sub.add_parser("check", help="validate the profile files (and NOWRONGDOOR_PROFILE_DIR); exit 1 "
+                                "naming each file and key that is wrong")
+    check.add_argument("--overrides", type=Path, help="also check a county's overrides file over --profile")
+    check.add_argument("--profile", default="")
+    apply = prof_sub.add_parser("apply", help="apply a profile to a county (blank --profile removes it)")
+    apply.add_argument("--county", required=True)
+    apply.add_argument("--profile", default="")
+    apply.add_argument("--overrides", type=Path, help="a YAML file of the county's own changes")
+    apply.add_argument("--reason", required=True)
+    cmp_ = prof_sub.add_parser("compare", help="how two profiles (or 'defaults') answer one event, step by step")
+    cmp_.add_argument("left")
+    cmp_.add_argument("right")
+    cmp_.add_argument("--event", default="prostitution_detention")
+
     audit = sub.add_parser("audit", help="audit log tools")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     audit_sub.add_parser("verify", help="check the hash chain; exit 1 at the first broken event")
@@ -372,6 +389,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _link_platform(args)
     elif args.command == "analytics":
         return _analytics(args)
+    elif args.command == "profile":
+        return _profile(args)
     elif args.command == "audit":
         return _audit_verify()
     elif args.command == "token":
@@ -380,6 +399,70 @@ def main(argv: Sequence[str] | None = None) -> int:
         from django.core.management import execute_from_command_line
 
         execute_from_command_line(["nowrongdoor manage", *args.args])
+    return 0
+
+
+def _profile(args: argparse.Namespace) -> int:
+    import yaml
+
+    from nowrongdoor.errors import StaleEdit, ValidationFailed
+    from nowrongdoor.jurisdiction import selectors, services
+    from nowrongdoor.jurisdiction.profiles import ProfileInvalid, check_overrides, profiles
+
+    def overrides_file(path: Path | None) -> dict[str, Any]:
+        if path is None:
+            return {}
+        found = yaml.safe_load(path.read_text())
+        return found if isinstance(found, dict) else {}
+
+    if args.profile_command == "check":
+        try:
+            found = profiles()
+            if args.overrides:
+                check_overrides(args.profile, overrides_file(args.overrides))
+        except ProfileInvalid as exc:
+            print(*exc.problems, sep="\n", file=sys.stderr)
+            return 1
+        print(f"{len(found)} profiles valid" + (f"; {args.overrides} applies over {args.profile}"
+                                                 if args.overrides else ""))
+        return 0
+    system = _system_admin()
+    if system is None:
+        return 2
+    if args.profile_command == "list":
+        for item in selectors.list_profiles(actor=system):
+            p = item.profile
+            sets = ", ".join(f"{k} {n}" for k, n in item.counts.items() if n)
+            print(f"{p.label:<30} {p.title['en']}\n    sets: {sets}\n    from: {'; '.join(p.sources)}"
+                  + (f"\n    counties: {', '.join(item.counties)}" if item.counties else ""))
+        return 0
+    if args.profile_command == "compare":
+        try:
+            comparison = selectors.compare(actor=system, left=args.left, right=args.right, event=args.event)
+        except ValidationFailed as exc:
+            print(*(p for problems in exc.errors.values() for p in problems), sep="\n", file=sys.stderr)
+            return 1
+        print(f"{selectors.EVENTS[args.event]['label']}: {args.left} | {args.right}")
+        for row in comparison.rows:
+            left = f"{row.left.due} ({row.left.owner})" if row.left else "-"
+            right = f"{row.right.due} ({row.right.owner})" if row.right else "-"
+            print(f"  {row.key:<58} {left:<45} {right:<45} {row.verdict}")
+        return 0
+    from nowrongdoor.directory.models import County
+
+    county = County.objects.filter(name=args.county).first()
+    revision = services.current_revision(county) if county else 0
+    try:
+        applied = services.apply_profile(actor=system, county_name=args.county, profile_id=args.profile,
+                                     reason=args.reason, expected_revision=revision,
+                                     overrides=overrides_file(args.overrides))
+    except ValidationFailed as exc:
+        print(*(f"{k}: {p}" for k, problems in exc.errors.items() for p in problems), sep="\n", file=sys.stderr)
+        return 1
+    except StaleEdit:
+        print("another change to this county's profile landed first; run the command again", file=sys.stderr)
+        return 1
+    print(f"{applied.county.name}: revision {applied.revision}, {applied.label or 'defaults (no profile)'}")
     return 0
 
 

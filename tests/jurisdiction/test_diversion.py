@@ -16,8 +16,32 @@ ELIGIBLE_16 = {"age": 16, "prior_prostitution_adjudications": 0, "prior_prostitu
 
 
 def test_the_shipped_rule_sets_load() -> None:
-    assert set(rule_sets()) == {"minnesota_safe_harbor", "washington_safe_harbor", "illinois_safe_harbor"}
-    assert all(r.source.startswith("report ch. 6") for r in rule_sets().values())
+    assert set(rule_sets()) == {"minnesota_safe_harbor", "washington_safe_harbor", "illinois_safe_harbor",
+                                "new_york_safe_harbor", "connecticut", "multnomah_no_arrest", "los_angeles_first_step"}
+    assert all(r.source.startswith(("report ch. 4", "report ch. 6", "report app. C")) for r in rule_sets().values())
+
+
+@pytest.mark.parametrize(("fact", "value", "deciding"), [
+    ("prior_prostitution_adjudications", 1, "not_tried_before"),
+    ("prior_pins_certification", True, "not_certified_before"),
+    ("agrees_to_diversion", False, "accepts_services"),
+])
+def test_new_york_refuses_certification_for_each_reason_the_report_lists(fact: str, value: Any, deciding: str) -> None:
+    rules = rule_sets()["new_york_safe_harbor"]
+    facts: dict[str, Any] = {"age": 15, "prior_prostitution_adjudications": 0, "prior_pins_certification": False,
+                             "agrees_to_diversion": True}
+    first = evaluate(rules, facts)
+    assert (first.outcome, first.presumed_victim) == ("eligible", True)
+    refused = evaluate(rules, {**facts, fact: value})
+    assert (refused.outcome, refused.deciding) == ("not_eligible", deciding)
+
+
+def test_connecticut_and_multnomah_age_rules() -> None:
+    ct = rule_sets()["connecticut"]
+    assert evaluate(ct, {"age": 15}).outcome == "not_chargeable"
+    at_16 = evaluate(ct, {"age": 16})
+    assert (at_16.outcome, at_16.presumed_victim) == ("not_covered", True)  # charged, but presumed coerced
+    assert evaluate(rule_sets()["multnomah_no_arrest"], {"age": 17}).outcome == "not_chargeable"
 
 
 @pytest.mark.parametrize(("fact", "value"), [

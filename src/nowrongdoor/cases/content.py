@@ -3,6 +3,7 @@ county's MDT sharing rules. Both are YAML in ``content/``, checked when they loa
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -98,14 +99,32 @@ class MdtRules:
 
 
 @cache
-def mdt_rules() -> MdtRules:
-    raw = _load("rules.yaml", RULES_SCHEMA)["mdt"]
+def rules_document() -> dict[str, Any]:
+    """``rules.yaml`` as written (a jurisdiction profile may change its ``mdt`` part)."""
+    return _load("rules.yaml", RULES_SCHEMA)
+
+
+def parse_mdt(raw: Mapping[str, Any], name: str = "rules.yaml: mdt") -> MdtRules:
+    """MDT sharing rules from their document, the purposes and categories checked."""
+    mdt_schema: dict[str, Any] = RULES_SCHEMA["properties"]["mdt"]  # type: ignore[index]
+    errors = sorted(jsonschema.Draft202012Validator(mdt_schema).iter_errors(raw),
+                    key=lambda e: list(e.path))
+    if errors:
+        raise ContentInvalid("; ".join(f"{name}.{'.'.join(map(str, e.path))}: {e.message}".rstrip(".")
+                                       for e in errors))
     v = vocabulary()
     bad = [p for p in raw["purposes"] if p not in v.purposes] + [c for c in raw["categories"]
                                                                  if c not in v.data_categories]
     if bad:
-        raise ContentInvalid(f"rules.yaml: mdt: unknown purposes or categories {bad}")
+        raise ContentInvalid(f"{name}: unknown purposes or categories {bad}")
     return MdtRules(raw["window_days"], raw["max_extension_days"], tuple(raw["purposes"]), tuple(raw["categories"]))
+
+
+@cache
+def mdt_rules() -> MdtRules:
+    """The deployment's MDT sharing rules (a county's profile may change them:
+    ``jurisdiction.profiles.in_force(county).mdt``)."""
+    return parse_mdt(rules_document()["mdt"])
 
 
 @dataclass(frozen=True)
@@ -116,14 +135,27 @@ class Pathway:
 
 
 @cache
-def pathways() -> dict[str, Pathway]:
-    """Named bundles of referrals for common situations (content/pathways.yaml)."""
-    raw = yaml.safe_load(resources.files(__package__).joinpath("content/pathways.yaml").read_text())
+def pathways_document() -> dict[str, Any]:
+    """``pathways.yaml`` as written (a jurisdiction profile may add pathways)."""
+    raw: dict[str, Any] = yaml.safe_load(resources.files(__package__).joinpath("content/pathways.yaml").read_text())
+    return raw
+
+
+def parse_pathways(raw: Mapping[str, Any], name: str = "pathways.yaml: pathways") -> dict[str, Pathway]:
     known = set(vocabulary().codes("service_type"))
     out = {}
-    for code, spec in raw["pathways"].items():
+    for code, spec in raw.items():
+        if not isinstance(spec, Mapping) or not isinstance(spec.get("title"), Mapping) \
+                or not isinstance(spec.get("services"), list):
+            raise ContentInvalid(f"{name}.{code}: needs a title (en, es) and a list of services")
         bad = [s for s in spec["services"] if s not in known]
         if bad or set(spec["title"]) != {"en", "es"}:
-            raise ContentInvalid(f"pathways.yaml: pathways.{code}: unknown services {bad} or titles not en+es")
+            raise ContentInvalid(f"{name}.{code}: unknown services {bad} or titles not en+es")
         out[code] = Pathway(code, dict(spec["title"]), tuple(spec["services"]))
     return out
+
+
+@cache
+def pathways() -> dict[str, Pathway]:
+    """Named bundles of referrals for common situations (content/pathways.yaml)."""
+    return parse_pathways(pathways_document()["pathways"])

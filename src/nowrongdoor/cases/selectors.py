@@ -15,7 +15,7 @@ from typing import Any
 from nowrongdoor import clock
 from nowrongdoor.access.audit import record_event
 from nowrongdoor.access.decisions import AccessContext, audit_decision
-from nowrongdoor.cases.content import Stage, stages
+from nowrongdoor.cases.content import Pathway, Stage, stages
 from nowrongdoor.cases.models import Case, ExploitationStatus, PhaseChange, StageChange, TeamMember
 from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.directory.models import User
@@ -380,11 +380,16 @@ def case_review(*, actor: User, purpose: str = "case_coordination") -> tuple[dt.
     return (last.held_at if last else None), rows
 
 
-def suggest_pathway(code: str) -> list[tuple[str, ProviderMatch | None]]:
-    """For each service of the pathway, the best provider with openings (or none)."""
-    from nowrongdoor.cases.content import pathways
+def pathways_for(actor: User) -> dict[str, Pathway]:
+    """The service pathways of the actor's county (its jurisdiction profile may add some)."""
+    from nowrongdoor.jurisdiction.profiles import in_force
 
-    pathway = pathways().get(code)
+    return in_force(actor.agency.county if actor.agency else None).pathways
+
+
+def suggest_pathway(code: str, actor: User) -> list[tuple[str, ProviderMatch | None]]:
+    """For each service of the pathway, the best provider with openings (or none)."""
+    pathway = pathways_for(actor).get(code)
     if pathway is None:
         raise NotFound("no such pathway")
     out: list[tuple[str, ProviderMatch | None]] = []

@@ -13,7 +13,7 @@ from nowrongdoor import clock
 from nowrongdoor.access.audit import record_event
 from nowrongdoor.access.decisions import audit_decision, authorize_write, context, forget_contexts
 from nowrongdoor.access.models import TeamShare
-from nowrongdoor.cases.content import STAGES, mdt_rules
+from nowrongdoor.cases.content import STAGES, MdtRules
 from nowrongdoor.cases.models import (
     Case,
     CaseTransfer,
@@ -204,6 +204,13 @@ def decide_closure(*, actor: User, case_public_id: str, expected_version: int, a
 
 
 # -- the multidisciplinary team -----------------------------------------------------
+def _mdt_rules(actor: User) -> MdtRules:
+    """The sharing rules of the actor's county (its jurisdiction profile may change them)."""
+    from nowrongdoor.jurisdiction.profiles import in_force
+
+    return in_force(actor.agency.county if actor.agency else None).mdt
+
+
 def add_member(*, actor: User, case_public_id: str, member_username: str, role_in_team: str) -> TeamMember:
     """Add staff of any agency to the youth's MDT. Joining opens their sharing window:
     the categories and purposes the county's MDT rules list, for ``window_days``."""
@@ -212,7 +219,7 @@ def add_member(*, actor: User, case_public_id: str, member_username: str, role_i
     member = User.objects.select_related("agency").filter(username=member_username, is_active=True).first()
     if member is None or member.agency_id is None:
         errors["member"] = ["no active staff member of that user name"]
-    elif not set(mdt_rules().purposes) & set(vocabulary().role_purposes(member.role)):
+    elif not set(_mdt_rules(actor).purposes) & set(vocabulary().role_purposes(member.role)):
         errors["member"] = [f"a {member.role.replace('_', ' ')} does not take part in MDTs"]
     if errors:
         raise ValidationFailed(errors)
@@ -223,7 +230,7 @@ def add_member(*, actor: User, case_public_id: str, member_username: str, role_i
     if TeamMember.objects.filter(case=case, user=member, left_on__isnull=True).exists():
         raise ValidationFailed({"member": ["already on the team"]})
     ctx, decision = _write_context(actor, case.youth_id, case.agency_id, "add_member")
-    rules = mdt_rules()
+    rules = _mdt_rules(actor)
     today = clock.today()
     with transaction.atomic():
         share = TeamShare.objects.create(
@@ -246,7 +253,7 @@ def extend_sharing(*, actor: User, case_public_id: str, member_username: str, da
     good_cause = _text(errors, "good_cause", good_cause)
     if len(good_cause) < 20 and "good_cause" not in errors:
         errors["good_cause"] = ["document the good cause (at least 20 characters)"]
-    rules = mdt_rules()
+    rules = _mdt_rules(actor)
     if not 1 <= days <= rules.max_extension_days:
         errors["days"] = [f"between 1 and {rules.max_extension_days}"]
     if errors:

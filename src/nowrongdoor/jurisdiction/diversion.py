@@ -32,6 +32,7 @@ FACTS = {  # fact -> type of its value
     "age": int, "prior_prostitution_adjudications": int, "prior_prostitution_diversions": int,
     "prior_prostitution_probation": bool, "prior_prostitution_protection_finding": bool,
     "agrees_to_diversion": bool, "prostitution_offences": int, "county_has_comprehensive_programme": bool,
+    "prior_pins_certification": bool,
 }
 OUTCOMES = ("not_chargeable", "mandatory", "eligible", "discretionary", "not_eligible", "not_covered")
 _CONDITION: dict[str, Any] = {

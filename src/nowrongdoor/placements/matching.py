@@ -155,10 +155,17 @@ def parse_rules(document: dict[str, Any]) -> Rules:
 
 
 @cache
+def document() -> dict[str, Any]:
+    """``matching.yaml`` as written (a jurisdiction profile may change parts of it)."""
+    raw: dict[str, Any] = yaml.safe_load(resources.files(__package__).joinpath("content/matching.yaml").read_text())
+    return raw
+
+
+@cache
 def rules() -> Rules:
-    """The deployment's matching rules, validated once per process."""
-    text = resources.files(__package__).joinpath("content/matching.yaml").read_text()
-    return parse_rules(yaml.safe_load(text))
+    """The deployment's matching rules, validated once per process (a county's profile
+    may change them: ``jurisdiction.profiles.in_force(county).placement``)."""
+    return parse_rules(document())
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.directory.models import User
 from nowrongdoor.errors import AccessDenied, NotFound
 from nowrongdoor.placements.facts import live_hold_filter, occupancy
-from nowrongdoor.placements.matching import distance_km, rules
+from nowrongdoor.placements.matching import Rules, distance_km
 from nowrongdoor.placements.models import (
     Absence,
     Caregiver,
@@ -43,6 +43,14 @@ SHOWN_RANKED = 100
 # The youth's facts a search shows back. Exploitation status (category ``case``, perhaps
 # another agency's) is used by the rules but not shown: the searcher may not read it.
 SHOWN_FACTS = {"age", "gender", "lgbtq", "language", "county_id"}
+
+
+def rules_for(actor: User) -> Rules:
+    """The matching rules of the actor's county (its jurisdiction profile may change
+    a hard rule's numbers, a score's points or hold lengths)."""
+    from nowrongdoor.jurisdiction.profiles import in_force
+
+    return in_force(actor.agency.county if actor.agency else None).placement
 
 
 def sees_addresses(actor: User) -> bool:
@@ -192,7 +200,7 @@ def get_match(*, actor: User, public_id: str, lang: str = "en", ranked_limit: in
                    object_id=str(run.public_id))
     if not decision.allowed:
         raise AccessDenied(decision.reason)
-    r = rules()
+    r = rules_for(actor)
 
     def words(code: str, detail: dict[str, Any]) -> str:
         return r.label(code, lang) + (f" ({_detail(detail)})" if detail else "")

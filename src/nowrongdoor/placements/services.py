@@ -31,7 +31,7 @@ from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.directory.models import User
 from nowrongdoor.errors import Immutable, NotFound, ValidationFailed
 from nowrongdoor.placements.facts import birth_date_of, bump_occupancy, candidates, live_hold_filter, youth_facts
-from nowrongdoor.placements.matching import exclusions, match, rules
+from nowrongdoor.placements.matching import exclusions, match
 from nowrongdoor.placements.models import (
     Absence,
     Caregiver,
@@ -44,6 +44,7 @@ from nowrongdoor.placements.models import (
     YouthExploitationArea,
     Zone,
 )
+from nowrongdoor.placements.selectors import rules_for
 from nowrongdoor.youth.models import Contact, SourceRecord, Youth
 from nowrongdoor.youth.selectors import get_youth, is_uuid, visible_youth
 from nowrongdoor.youth.services import create_contact
@@ -51,6 +52,7 @@ from nowrongdoor.youth.services import create_contact
 PURPOSE = "case_coordination"
 CATEGORY = "placement"
 MAX_TEXT = 500
+
 
 
 def _authorize(actor: User, youth_id: int, owner_agency_id: int, action: str) -> tuple[AccessContext, Decision]:
@@ -153,7 +155,7 @@ def search(*, actor: User, youth_public_id: str, needs: dict[str, Any]) -> Match
     on = clock.today()
     facts = youth_facts(youth.pk, view, clean, on, default_county_id=actor.agency.county_id if actor.agency else None,
                         sees_address=_address_check(ctx, youth.pk))
-    r = rules()
+    r = rules_for(actor)
     with _collector_paused(), transaction.atomic():
         result = match(facts, candidates(youth.pk, on, r), r)
         run = MatchRun.objects.create(
@@ -183,10 +185,10 @@ def _resource(public_id: str) -> Resource:
     return resource
 
 
-def _hold_days(errors: dict[str, list[str]], days: int | None, resource: Resource) -> None:
+def _hold_days(errors: dict[str, list[str]], days: int | None, resource: Resource, actor: User) -> None:
     if days is None:
         return
-    limit = rules().hold_max_days
+    limit = rules_for(actor).hold_max_days
     if not resource.accepts_holds:
         errors["hold_days"] = ["this resource does not take no-reject-no-eject holds"]
     elif not 1 <= days <= limit:
@@ -200,7 +202,7 @@ def _start(actor: User, youth: Youth, record: SourceRecord, resource: Resource, 
     Resource.objects.select_for_update().filter(pk=resource.pk).first()  # serialise the last bed
     view = get_youth(actor=actor, public_id=str(youth.public_id), purpose=PURPOSE, with_contacts=False)
     on = clock.today()
-    r = rules()
+    r = rules_for(actor)
     facts = youth_facts(youth.pk, view, {}, on, default_county_id=actor.agency.county_id if actor.agency else None,
                         sees_address=_address_check(context(actor, PURPOSE), youth.pk))
     (candidate,) = candidates(youth.pk, on, r, resource_ids=[resource.pk])
@@ -231,7 +233,7 @@ def place(*, actor: User, youth_public_id: str, resource_public_id: str, started
     _not_future(errors, "started_at", started_at)
     hold_agreed_by = _text(errors, "hold_agreed_by", hold_agreed_by)
     resource = _resource(resource_public_id)
-    _hold_days(errors, hold_days, resource)
+    _hold_days(errors, hold_days, resource, actor)
     if errors:
         raise ValidationFailed(errors)
     youth = visible_youth(actor=actor, public_id=youth_public_id, purpose=PURPOSE)
@@ -332,7 +334,7 @@ def move(*, actor: User, placement_public_id: str, expected_version: int, resour
     resource = _resource(resource_public_id)
     if resource.pk == current.resource_id:
         errors["resource"] = ["the youth already lives there"]
-    _hold_days(errors, hold_days, resource)
+    _hold_days(errors, hold_days, resource, actor)
     if errors:
         raise ValidationFailed(errors)
     ctx, decision = _authorize(actor, current.youth_id, current.agency_id, "move")
@@ -422,8 +424,8 @@ def agree_hold(*, actor: User, placement_public_id: str, days: int | None = None
     placement = _own_placement(actor, placement_public_id)
     errors: dict[str, list[str]] = {}
     agreed_by = _text(errors, "agreed_by", agreed_by, required=True)
-    days = rules().hold_default_days if days is None else days
-    _hold_days(errors, days, placement.resource)
+    days = rules_for(actor).hold_default_days if days is None else days
+    _hold_days(errors, days, placement.resource, actor)
     if placement.status == Placement.ENDED:
         errors["placement"] = ["the placement has ended"]
     if errors:
@@ -456,7 +458,7 @@ def _own_hold(actor: User, public_id: str) -> Hold:
 def extend_hold(*, actor: User, hold_public_id: str, expected_version: int, expires_on: dt.date) -> Hold:
     """Move a hold's end date; never further than the county's maximum from today."""
     hold = _own_hold(actor, hold_public_id)
-    limit = clock.today() + dt.timedelta(days=rules().hold_max_days)
+    limit = clock.today() + dt.timedelta(days=rules_for(actor).hold_max_days)
     if not hold.expires_on < expires_on <= limit:
         raise ValidationFailed({"expires_on": [f"must be after {hold.expires_on} and no later than {limit}"]})
     ctx, decision = _authorize(actor, hold.youth_id, hold.agency_id, "extend_hold")

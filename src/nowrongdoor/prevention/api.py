@@ -13,7 +13,6 @@ from ninja import Field, Router, Schema, Status
 
 from nowrongdoor.api import ERRORS, _actor
 from nowrongdoor.prevention import selectors, services
-from nowrongdoor.prevention.catalogue import catalogue
 
 router: Router = Router(tags=["prevention"])
 
@@ -72,11 +71,11 @@ class AttendanceOut(Schema):
 
 @router.get("/prevention/programmes", response={200: list[ProgrammeOut], **ERRORS})
 def programmes(request: HttpRequest) -> list[dict[str, Any]]:
-    """The prevention catalogue (English titles)."""
-    _actor(request)
+    """The prevention programmes your county offers (English titles)."""
+    actor = _actor(request)
     return [{"code": p.code, "title": p.title["en"], "sessions": p.sessions, "ages": list(p.ages),
              "genders": list(p.genders), "settings": list(p.settings), "source": p.source}
-            for p in catalogue().programmes.values()]
+            for p in selectors.offered(actor).programmes.values()]
 
 
 def _cohort(summary: selectors.CohortSummary) -> dict[str, Any]:

@@ -83,6 +83,14 @@ def parse(document: Any, name: str = "programmes.yaml") -> Catalogue:
 
 
 @cache
+def document() -> dict[str, Any]:
+    """``programmes.yaml`` as written (a jurisdiction profile may pick from it and add)."""
+    raw: dict[str, Any] = yaml.safe_load(resources.files(__package__).joinpath("content/programmes.yaml").read_text())
+    return raw
+
+
+@cache
 def catalogue() -> Catalogue:
-    text = resources.files(__package__).joinpath("content/programmes.yaml").read_text()
-    return parse(yaml.safe_load(text))
+    """Every programme the deployment ships (a county offers the ones its profile picks:
+    ``jurisdiction.profiles.in_force(county).programmes``)."""
+    return parse(document())

@@ -10,11 +10,26 @@ from django.db.models import Count, Q
 from nowrongdoor.access.audit import record_event
 from nowrongdoor.directory.models import User
 from nowrongdoor.errors import AccessDenied, NotFound
-from nowrongdoor.prevention.catalogue import catalogue
+from nowrongdoor.prevention.catalogue import Catalogue, catalogue
 from nowrongdoor.prevention.models import Attendance, Cohort, Enrolment
 from nowrongdoor.youth.selectors import get_youth, is_uuid
 
 PURPOSE = "case_coordination"
+
+
+def offered(actor: User) -> Catalogue:
+    """The programmes the actor's county offers (its jurisdiction profile picks them from
+    the catalogue and may add its own)."""
+    from nowrongdoor.jurisdiction.profiles import in_force
+
+    return in_force(actor.agency.county if actor.agency else None).programmes
+
+
+def known(actor: User) -> Catalogue:
+    """Every programme a cohort here may run: the catalogue and the county's own entries
+    (a cohort started before the county's profile changed keeps its programme)."""
+    mine = offered(actor)
+    return Catalogue(mine.version, mine.completion_share, {**catalogue().programmes, **mine.programmes})
 
 
 def runs_cohorts(actor: User) -> bool:
@@ -73,7 +88,7 @@ class CohortView:
 
 def cohort(*, actor: User, public_id: str) -> CohortView:
     found = own_cohort(actor, public_id, "prevention.view")
-    cat = catalogue()
+    cat = known(actor)
     roster = []
     enrolments = list(Enrolment.objects.filter(cohort=found).select_related("youth").order_by("enrolled_at", "id"))
     attended: dict[int, list[int]] = {}

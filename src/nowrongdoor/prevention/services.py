@@ -15,9 +15,8 @@ from nowrongdoor.access.decisions import audit_decision, authorize_write
 from nowrongdoor.concurrency import update_if_current
 from nowrongdoor.directory.models import User
 from nowrongdoor.errors import AccessDenied, NotFound, ValidationFailed
-from nowrongdoor.prevention.catalogue import catalogue
 from nowrongdoor.prevention.models import Attendance, Cohort, Enrolment
-from nowrongdoor.prevention.selectors import PURPOSE, own_cohort, runs_cohorts
+from nowrongdoor.prevention.selectors import PURPOSE, known, offered, own_cohort, runs_cohorts
 from nowrongdoor.protocols.library import CATEGORY_OF_AGENCY_TYPE
 from nowrongdoor.youth.selectors import context_for, is_uuid, visible_youth
 
@@ -29,7 +28,7 @@ def category_of(cohort: Cohort) -> str:
 
 def create_cohort(*, actor: User, programme: str, setting: str, name: str, starts_on: dt.date,
                   facilitator: str = "") -> Cohort:
-    cat = catalogue()
+    cat = offered(actor)
     if not runs_cohorts(actor):
         record_event(actor=actor, action="prevention.cohort", allowed=False, object_type="cohort",
                      reason="only staff who coordinate cases run prevention cohorts")
@@ -88,7 +87,7 @@ def record_attendance(*, actor: User, cohort_public_id: str, session: int, held_
     enrolment's public id to whether they came; enrolled youth not in it are absent).
     Recording a session again replaces it. Returns how many youth completed with it."""
     cohort = own_cohort(actor, cohort_public_id, "prevention.attendance")
-    cat = catalogue()
+    cat = known(actor)
     errors: dict[str, list[str]] = {}
     if not 1 <= session <= cat.programmes[cohort.programme].sessions:
         errors["session"] = [f"a session from 1 to {cat.programmes[cohort.programme].sessions}"]

@@ -81,7 +81,11 @@ class Condition:
                 if got is None or got >= wanted:
                     return False
             elif isinstance(wanted, list):
-                if facts.get(name) not in wanted:
+                got = facts.get(name)
+                if isinstance(got, list):  # a many-valued fact (a report's allegations): any one
+                    if not set(got) & set(wanted):
+                        return False
+                elif got not in wanted:
                     return False
             elif facts.get(name) != wanted:
                 return False

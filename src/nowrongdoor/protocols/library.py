@@ -48,6 +48,7 @@ CATEGORY_OF_AGENCY_TYPE = {
 FACTS = {
     "level", "immediate_safety", "setting", "contact_type", "offence_category", "reason", "event",
     "placement_type", "source_agency_type", "age", "prior_count", "identified", "previously_identified",
+    "allegations",
 }
 
 
@@ -245,20 +246,77 @@ def load_library(files: list[Any] | None = None) -> dict[str, dict[str, Any]]:
 
 def apply_county(library: Mapping[str, Mapping[str, Any]], name: str, county: Mapping[str, Any]) -> CountyRules:
     """The effective protocols of one county: the library with its overrides applied."""
-    problems: list[str] = []
+    return compose(library, [Layer(name, _county_tag(county["county"]), int(county["version"]), county)],
+                   county=county["county"], holidays=county.get("holidays", []), name=name)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One set of changes to the library: a county file, a jurisdiction profile, or the
+    overrides a county added when it applied a profile. ``tag@version`` is appended to the
+    version of every protocol the layer changes (``csec_identified@1+connecticut@1``)."""
+
+    name: str  # for messages: the file (and key) the changes come from
+    tag: str
+    version: int
+    changes: Mapping[str, Any]
+
+
+def overlay_problems(library: Mapping[str, Mapping[str, Any]], layers: list[Layer]) -> list[str]:
+    """What is wrong with these layers on this library (empty when they apply)."""
+    try:
+        compose(library, layers, county="", holidays=[], name="")
+    except ProtocolInvalid as exc:
+        return exc.problems
+    return []
+
+
+def compose(library: Mapping[str, Mapping[str, Any]], layers: list[Layer], *, county: str,
+            holidays: list[str], name: str) -> CountyRules:
+    """The library with each layer's changes applied in order (a later layer wins)."""
     documents = {pid: copy.deepcopy(dict(doc)) for pid, doc in library.items()}
-    enabled = {pid for pid, doc in documents.items() if not doc.get("optional")} | set(county.get("enable", []))
-    for pid in [*county.get("enable", []), *county.get("disable", [])]:
+    enabled = {pid for pid, doc in documents.items() if not doc.get("optional")}
+    changed: dict[str, list[str]] = {}
+    problems: list[str] = []
+    for layer in layers:
+        problems += _apply_layer(documents, enabled, changed, layer)
+    if problems:
+        raise ProtocolInvalid(problems)
+    protocols = tuple(
+        _protocol(doc, "+".join([f"{pid}@{doc['version']}", *changed[pid]]) if pid in changed else "")
+        for pid, doc in sorted(documents.items()) if pid in enabled
+    )
+    days = set()
+    for day in holidays:
+        try:
+            days.add(dt.date.fromisoformat(day))
+        except ValueError:
+            problems.append(f"{name}: holidays: {day!r} is not a date (YYYY-MM-DD)")
+    if problems:
+        raise ProtocolInvalid(problems)
+    return CountyRules(county, protocols, frozenset(days), "+".join(f"{x.tag}@{x.version}" for x in layers))
+
+
+def _apply_layer(documents: dict[str, dict[str, Any]], enabled: set[str], changed: dict[str, list[str]],
+                 layer: Layer) -> list[str]:
+    name, change_set = layer.name, layer.changes
+    label = f"{layer.tag}@{layer.version}"
+    problems: list[str] = []
+    for pid in [*change_set.get("enable", []), *change_set.get("disable", [])]:
         if pid not in documents:
             problems.append(f"{name}: enable/disable: no library protocol {pid!r}")
-    enabled -= set(county.get("disable", []))
-    changed: set[str] = set()
-    for pid, change in (county.get("protocols") or {}).items():
+    enabled |= {pid for pid in change_set.get("enable", []) if pid in documents}
+    enabled -= set(change_set.get("disable", []))
+    touched: set[str] = set()
+    for pid, change in (change_set.get("protocols") or {}).items():
         doc = documents.get(pid)
         if doc is None:
             problems.append(f"{name}: protocols.{pid}: no library protocol {pid!r}")
             continue
-        changed.add(pid)
+        touched.add(pid)
+        if change.get("trigger"):
+            doc["trigger"] = copy.deepcopy(dict(change["trigger"]))
+            problems += _condition_problems(f"{name}: protocols.{pid}.trigger.when", doc["trigger"].get("when") or {})
         steps = {s["id"]: s for s in doc["steps"]}
         for sid, override in (change.get("steps") or {}).items():
             if sid not in steps:
@@ -279,30 +337,17 @@ def apply_county(library: Mapping[str, Mapping[str, Any]], name: str, county: Ma
         doc["steps"] = list(steps.values())
         if not doc["steps"]:
             problems.append(f"{name}: protocols.{pid}: no steps left")
-    for raw in county.get("add_protocols") or []:
+    for raw in change_set.get("add_protocols") or []:
         if raw["id"] in documents:
             problems.append(f"{name}: add_protocols[{raw['id']}]: the library already has this id")
             continue
         problems += _protocol_problems(f"{name}: add_protocols[{raw['id']}]", raw)
         documents[raw["id"]] = copy.deepcopy(dict(raw))
         enabled.add(raw["id"])
-        changed.add(raw["id"])
-    if problems:
-        raise ProtocolInvalid(problems)
-    tag = _county_tag(county["county"])
-    protocols = tuple(
-        _protocol(doc, f"{pid}@{doc['version']}+{tag}@{county['version']}" if pid in changed else "")
-        for pid, doc in sorted(documents.items()) if pid in enabled
-    )
-    holidays = set()
-    for day in county.get("holidays", []):
-        try:
-            holidays.add(dt.date.fromisoformat(day))
-        except ValueError:
-            problems.append(f"{name}: holidays: {day!r} is not a date (YYYY-MM-DD)")
-    if problems:
-        raise ProtocolInvalid(problems)
-    return CountyRules(county["county"], protocols, frozenset(holidays), f"{tag}@{county['version']}")
+        touched.add(raw["id"])
+    for pid in touched:
+        changed.setdefault(pid, []).append(label)
+    return problems
 
 
 def _county_tag(county: str) -> str:
@@ -356,3 +401,27 @@ def step_of(protocol_id: str, step_id: str, county_name: str) -> Step | None:
         if protocol.id == protocol_id:
             return next((s for s in protocol.steps if s.id == step_id), None)
     return None
+
+
+@cache
+def library_documents() -> dict[str, dict[str, Any]]:
+    """The library's protocol documents, loaded and validated once per process."""
+    return load_library()
+
+
+@cache
+def county_layers() -> dict[str, tuple[Layer, tuple[str, ...]]]:
+    """Each county file as a layer, with its holidays, by county name (validated by
+    ``all_rules``)."""
+    all_rules()
+    out: dict[str, tuple[Layer, tuple[str, ...]]] = {}
+    for path in _county_files():
+        name, document = _read(path)
+        out[document["county"]] = (Layer(name, _county_tag(document["county"]), int(document["version"]), document),
+                                   tuple(document.get("holidays", [])))
+    return out
+
+
+def county_tag(county: str) -> str:
+    """A short name for version labels: "Alder County (synthetic)" -> "alder"."""
+    return _county_tag(county)

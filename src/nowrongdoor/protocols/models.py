@@ -58,6 +58,8 @@ class Task(models.Model):
     protocol_id = models.CharField(max_length=60)
     protocol_version = models.CharField(max_length=120,
                                         help_text="The effective protocol, e.g. csec_identified@1+alder@2")
+    profile_version = models.CharField(
+        max_length=120, blank=True, help_text="The county's jurisdiction profile in force when the task opened")
     step_id = models.CharField(max_length=60)
     occurrence = models.PositiveSmallIntegerField(default=1)
     kind = models.CharField(max_length=60)

@@ -34,8 +34,9 @@ from nowrongdoor.access.decisions import audit_decision, authorize_write, contex
 from nowrongdoor.concurrency import update_if_current
 from nowrongdoor.directory.models import Agency, User
 from nowrongdoor.errors import AccessDenied, Immutable, NotFound, ValidationFailed
+from nowrongdoor.jurisdiction.profiles import in_force
 from nowrongdoor.protocols.engine import SOURCE_AGENCY, Condition, PlannedTask, plan
-from nowrongdoor.protocols.library import CATEGORY_OF_AGENCY_TYPE, FACTS, rules_for
+from nowrongdoor.protocols.library import CATEGORY_OF_AGENCY_TYPE, FACTS
 from nowrongdoor.protocols.models import Notification, Task, TriggerEvent
 from nowrongdoor.screening.events import ScreeningCompleted
 from nowrongdoor.screening.models import Screening
@@ -71,7 +72,8 @@ def _on_screening(event: ScreeningCompleted) -> None:
 def _on_contact(event: ContactRecorded) -> None:
     facts: dict[str, Any] = {"contact_type": event.contact_type}
     for name, value in event.details.items():
-        if name in FACTS and isinstance(value, (str, int, bool)):
+        if name in FACTS and (isinstance(value, (str, int, bool))
+                              or (isinstance(value, list) and all(isinstance(v, str) for v in value))):
             facts[name] = value
     since = event.occurred_at - dt.timedelta(days=365)
     facts["prior_count"] = Contact.objects.filter(
@@ -138,12 +140,13 @@ def evaluate(event_id: int) -> int:
         event = locked.get(pk=event_id)
         if event.evaluated_at is not None:
             return 0
-        rules = rules_for(event.agency.county.name)
+        force = in_force(event.agency.county)
+        rules = force.protocols
         planned = plan(list(rules.protocols), event_key=event.key, event_type=event.event_type, facts=event.facts,
                        occurred_at=event.occurred_at, tz=county_time_zone(), holidays=rules.holidays)
         owners = _owners(event, {p.step.agency for p in planned})
         now = clock.now()
-        tasks = [_task(event, p, owners, now) for p in planned]
+        tasks = [_task(event, p, owners, now, force.label) for p in planned]
         Task.objects.bulk_create(tasks, ignore_conflicts=True)
         closed = _close_by(event, now)
         TriggerEvent.objects.filter(pk=event.pk).update(evaluated_at=now)
@@ -169,7 +172,8 @@ def _owners(event: TriggerEvent, wanted: set[str]) -> dict[str, Agency]:
     return owners
 
 
-def _task(event: TriggerEvent, planned: PlannedTask, owners: dict[str, Agency], now: dt.datetime) -> Task:
+def _task(event: TriggerEvent, planned: PlannedTask, owners: dict[str, Agency], now: dt.datetime,
+          profile_version: str) -> Task:
     step = planned.step
     owner = owners[step.agency]
     fallback = step.agency not in (SOURCE_AGENCY, owner.agency_type)
@@ -181,7 +185,8 @@ def _task(event: TriggerEvent, planned: PlannedTask, owners: dict[str, Agency], 
         instructions = {lang: f"{text} {notes.get(lang, notes['en'])}" for lang, text in instructions.items()}
     return Task(
         key=planned.key, event=event, youth_id=event.youth_id, county_id=owner.county_id,
-        protocol_id=planned.protocol.id, protocol_version=planned.protocol.version_label, step_id=step.id,
+        protocol_id=planned.protocol.id, protocol_version=planned.protocol.version_label,
+        profile_version=profile_version, step_id=step.id,
         occurrence=planned.occurrence, kind=step.kind,
         title={lang: (f"{text} ({planned.occurrence}/{step.repeat_count})" if step.repeat_count > 1 else text)
                for lang, text in step.title.items()},

@@ -29,6 +29,8 @@ class Screening(models.Model):
     instrument_version = models.PositiveIntegerField()
     bank_version = models.PositiveIntegerField()
     setting = models.CharField(max_length=40)
+    profile_version = models.CharField(
+        max_length=120, blank=True, help_text="The county's jurisdiction profile in force when the screening began")
     form = models.CharField(max_length=10)
     status = models.CharField(max_length=10, default=DRAFT)
     answers = models.JSONField(default=dict, blank=True)

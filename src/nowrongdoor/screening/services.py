@@ -29,6 +29,23 @@ PURPOSE = "screening"
 MAX_NOTES = 5000
 
 
+def instruments_offered(actor: User) -> list[Instrument]:
+    """The instruments the actor's agency uses: those made for its setting that the
+    county's jurisdiction profile selects (all of them without a profile)."""
+    from nowrongdoor.jurisdiction.profiles import in_force
+
+    agency_type = actor.agency.agency_type if actor.agency else ""
+    return in_force(actor.agency.county if actor.agency else None).instruments_for(agency_type)
+
+
+def default_form(actor: User) -> str:
+    """The form a screening starts on here (the county's profile may ask for the full one)."""
+    from nowrongdoor.jurisdiction.profiles import in_force
+
+    agency_type = actor.agency.agency_type if actor.agency else ""
+    return in_force(actor.agency.county if actor.agency else None).form_for(agency_type)
+
+
 def _instrument_for(actor: User, instrument_id: str, form: str) -> Instrument:
     known = instruments()
     if instrument_id not in known:
@@ -37,6 +54,10 @@ def _instrument_for(actor: User, instrument_id: str, form: str) -> Instrument:
     agency_type = actor.agency.agency_type if actor.agency else ""
     if chosen not in for_agency_type(agency_type):
         raise ValidationFailed({"instrument": [f"{instrument_id!r} is not made for a {agency_type} setting"]})
+    offered = instruments_offered(actor)
+    if chosen not in offered:
+        raise ValidationFailed({"instrument": [f"{instrument_id!r} is not used in your county (its jurisdiction "
+                                               f"profile chooses {', '.join(i.id for i in offered)})"]})
     if form not in chosen.forms:
         raise ValidationFailed({"form": [f"choose one of {', '.join(chosen.forms)}"]})
     return chosen
@@ -61,14 +82,17 @@ def _require_training(actor: User) -> None:
                                          "Ask your agency administrator to record or assign it."]})
 
 
-def start_screening(*, actor: User, youth_public_id: str, instrument_id: str, form: str = "short") -> Screening:
+def start_screening(*, actor: User, youth_public_id: str, instrument_id: str, form: str = "") -> Screening:
     """Open a draft screening of a youth the actor can see, with their setting's instrument.
 
     Items that other agencies' shared records already answer (e.g. repeated STI tests at a
     clinic, absences from placement) start answered, with their source, so the youth is
     not asked again; the screener can still change them."""
+    from nowrongdoor.jurisdiction.profiles import in_force
+
     ctx = context_for(actor, PURPOSE)
     _require_training(actor)
+    form = form or default_form(actor)
     chosen = _instrument_for(actor, instrument_id, form)
     youth = visible_youth(actor=actor, public_id=youth_public_id, purpose=PURPOSE)
     agency_id = actor.agency_id or 0
@@ -81,6 +105,7 @@ def start_screening(*, actor: User, youth_public_id: str, instrument_id: str, fo
         screening = Screening.objects.create(
             youth=youth, agency=agency, screener=actor, instrument_id=chosen.id,
             instrument_version=chosen.version, bank_version=chosen.bank_version, setting=chosen.setting, form=form,
+            profile_version=in_force(agency.county).label,
             started_at=clock.now(), answers={k.item_id: k.value for k in known.values()},
             known={k.item_id: {"agency": k.agency, "agency_type": k.agency_type, "on": k.on.isoformat(),
                                "count": k.count} for k in known.values()},

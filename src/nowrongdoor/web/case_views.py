@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from nowrongdoor import clock
 from nowrongdoor.cases import selectors, services
-from nowrongdoor.cases.content import STAGES, pathways, stages
+from nowrongdoor.cases.content import STAGES, stages
 from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.directory.models import Agency, User
 from nowrongdoor.errors import ValidationFailed
@@ -156,7 +156,7 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
         "providers": selectors.find_providers() if view.own else [],
         "service_options": [(c, v.label("service_type", c)) for c in v.codes("service_type")],
         "referrals": view.referrals, "relationships": view.relationships,
-        "pathways": [(code, pw.title[lang]) for code, pw in pathways().items()],
+        "pathways": [(code, pw.title[lang]) for code, pw in selectors.pathways_for(actor).items()],
         "care": care, "safety": safety,
         "safety_items": [(k.replace("_", " "), "; ".join(v) if isinstance(v, list) else v)
                          for k, v in (safety.content.items() if safety else []) if v],
@@ -166,8 +166,8 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
                            .exclude(county_id=actor.agency.county_id if actor.agency else 0)]
         if actor.role == "supervisor" else [],
         "pathway": request.GET.get("pathway", ""),
-        "suggestions": selectors.suggest_pathway(request.GET["pathway"])
-        if request.GET.get("pathway") in pathways() else [],
+        "suggestions": selectors.suggest_pathway(request.GET["pathway"], actor)
+        if request.GET.get("pathway") in selectors.pathways_for(actor) else [],
         "relationship_kinds": services.RELATIONSHIP_KINDS,
     })
 

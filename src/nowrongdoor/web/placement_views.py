@@ -19,7 +19,6 @@ from nowrongdoor import clock
 from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.errors import NotFound, ValidationFailed
 from nowrongdoor.placements import selectors, services
-from nowrongdoor.placements.matching import rules
 from nowrongdoor.protocols.services import county_time_zone
 from nowrongdoor.web.common import actor as _actor
 from nowrongdoor.web.common import form_version as _version
@@ -50,6 +49,11 @@ def _int(raw: str, name: str) -> int | None:
 def _now_local() -> str:
     return clock.now().astimezone(county_time_zone()).strftime("%Y-%m-%dT%H:%M")
 
+
+
+def _hold_limits(actor: Any) -> dict[str, int]:
+    r = selectors.rules_for(actor)
+    return {"hold_default": r.hold_default_days, "hold_max": r.hold_max_days}
 
 @login_required
 def board(request: HttpRequest) -> HttpResponse:
@@ -134,8 +138,8 @@ def youth_placements(request: HttpRequest, youth_id: UUID) -> HttpResponse:
         "zones": selectors.zones(), "areas": selectors.exploitation_areas(),
         "caregivers": selectors.caregivers(actor=actor) if sees else [],
         "end_reasons": v.choices("placement_end_reason"),
-        "hold_default": rules().hold_default_days, "hold_max": rules().hold_max_days,
-        "max_expiry": (clock.today() + dt.timedelta(days=rules().hold_max_days)).isoformat(),
+        **_hold_limits(actor),
+        "max_expiry": (clock.today() + dt.timedelta(days=selectors.rules_for(actor).hold_max_days)).isoformat(),
     })
 
 
@@ -151,7 +155,7 @@ def match_result(request: HttpRequest, run_id: UUID) -> HttpResponse:
             current = selectors.youth_placements(actor=actor, youth_public_id=view.youth_public_id).current
             days = _int(post.get("hold_days", ""), "hold_days") if hold else None
             if hold and days is None:
-                days = rules().hold_default_days
+                days = selectors.rules_for(actor).hold_default_days
             if current is not None and current.own:
                 services.move(actor=actor, placement_public_id=current.public_id, expected_version=current.version,
                               resource_public_id=post.get("resource", ""), moved_at=_moment(post.get("at", ""), "at"),
@@ -175,5 +179,5 @@ def match_result(request: HttpRequest, run_id: UUID) -> HttpResponse:
         current = None
     return render(request, "web/placement_match.html", {
         "match": view, "errors": errors, "now": _now_local(), "current": current,
-        "hold_default": rules().hold_default_days, "hold_max": rules().hold_max_days,
+        **_hold_limits(actor),
     })

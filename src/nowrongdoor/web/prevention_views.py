@@ -14,18 +14,18 @@ from django.utils.translation import gettext as _
 
 from nowrongdoor import clock
 from nowrongdoor.prevention import selectors, services
-from nowrongdoor.prevention.catalogue import SETTINGS, catalogue
+from nowrongdoor.prevention.catalogue import SETTINGS
 from nowrongdoor.prevention.models import Enrolment
 from nowrongdoor.web.common import actor as _actor
 from nowrongdoor.web.common import language, posted_date, posted_number, run_action
 
 
-def _common() -> dict[str, Any]:
+def _common(actor: Any) -> dict[str, Any]:
     lang = language()
-    cat = catalogue()
+    cat = selectors.offered(actor)
     return {"programmes": [(p, p.title.get(lang, p.title["en"]), p.about.get(lang, p.about["en"]))
                            for p in cat.programmes.values()],
-            "titles": {code: p.title.get(lang, p.title["en"]) for code, p in cat.programmes.items()},
+            "titles": {code: p.title.get(lang, p.title["en"]) for code, p in selectors.known(actor).programmes.items()},
             "settings_list": SETTINGS, "today": clock.today(), "completion_share": cat.completion_share,
             "setting_labels": {"school": _("School"), "group_home": _("Group home"),
                                "juvenile_hall": _("Juvenile hall"), "community": _("Community")},
@@ -44,7 +44,7 @@ def programmes(request: HttpRequest) -> HttpResponse:
             facilitator=post.get("facilitator", ""))})
         if errors is None:
             return redirect("web:prevention")
-    return render(request, "web/prevention.html", {**_common(), "cohorts": selectors.cohorts(actor=actor),
+    return render(request, "web/prevention.html", {**_common(actor), "cohorts": selectors.cohorts(actor=actor),
                                                    "errors": errors}, status=400 if errors else 200)
 
 
@@ -66,7 +66,7 @@ def cohort(request: HttpRequest, cohort_id: UUID) -> HttpResponse:
         if errors is None:
             return redirect("web:prevention_cohort", cohort_id=cohort_id)
     view = selectors.cohort(actor=actor, public_id=str(cohort_id))
-    return render(request, "web/prevention_cohort.html", {**_common(), "view": view, "errors": errors,
+    return render(request, "web/prevention_cohort.html", {**_common(actor), "view": view, "errors": errors,
                                                           "session_numbers": range(1, view.sessions + 1),
                                                           "enrolled": Enrolment.ENROLLED},
                   status=400 if errors else 200)
@@ -85,6 +85,7 @@ def enrol(request: HttpRequest, youth_id: UUID) -> HttpResponse:
         if errors is None:
             return redirect("web:prevention_cohort", cohort_id=post.get("cohort", ""))
     open_cohorts = [c for c in selectors.cohorts(actor=actor) if c.cohort.status == "open"]
-    return render(request, "web/prevention_enrol.html", {**_common(), "youth_id": youth_id, "cohorts": open_cohorts,
-                                                         "errors": errors, "consent_by": Enrolment.CONSENT_BY},
+    return render(request, "web/prevention_enrol.html", {**_common(actor), "youth_id": youth_id,
+                                                         "cohorts": open_cohorts, "errors": errors,
+                                                         "consent_by": Enrolment.CONSENT_BY},
                   status=400 if errors else 200)

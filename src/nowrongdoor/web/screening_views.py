@@ -22,7 +22,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from nowrongdoor.errors import ValidationFailed
 from nowrongdoor.screening import selectors, services
 from nowrongdoor.screening.engine import Instrument, Item
-from nowrongdoor.screening.instruments import for_agency_type, instruments
+from nowrongdoor.screening.instruments import instruments
 from nowrongdoor.web.common import actor as _actor
 from nowrongdoor.web.common import language as _lang
 from nowrongdoor.youth.selectors import visible_youth
@@ -40,11 +40,11 @@ def _steps(instrument: Instrument, form: str) -> list[tuple[str, list[Item]]]:
 def start(request: HttpRequest, youth_id: UUID) -> HttpResponse:
     actor = _actor(request)
     visible_youth(actor=actor, public_id=str(youth_id), purpose="screening")
-    choices = for_agency_type(actor.agency.agency_type if actor.agency else "")
+    choices = services.instruments_offered(actor)
     if request.method == "POST":
         screening = services.start_screening(
             actor=actor, youth_public_id=str(youth_id), instrument_id=request.POST.get("instrument", ""),
-            form=request.POST.get("form", "short"),
+            form=request.POST.get("form", ""),
         )
         return redirect("web:screening_step", screening_id=screening.public_id)
     from nowrongdoor.training.catalogue import catalogue
@@ -53,7 +53,8 @@ def start(request: HttpRequest, youth_id: UUID) -> HttpResponse:
     notice = screening_notice(actor)
     lapsed = [(catalogue().courses[c.course].title.get(_lang(), c.course), c) for c in notice.lapsed] if notice else []
     return render(request, "web/screening_start.html", {"youth_id": youth_id, "choices": choices, "lang": _lang(),
-                                                        "notice": notice, "lapsed": lapsed})
+                                                        "notice": notice, "lapsed": lapsed,
+                                                        "default_form": services.default_form(actor)})
 
 
 def _parse(item: Item, raw: str) -> Any:

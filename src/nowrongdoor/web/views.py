@@ -26,7 +26,7 @@ from nowrongdoor.errors import ValidationFailed
 from nowrongdoor.identity.selectors import current_public_id
 from nowrongdoor.protocols import selectors as protocol_selectors
 from nowrongdoor.screening import selectors as screening_selectors
-from nowrongdoor.screening.instruments import for_agency_type
+from nowrongdoor.screening import services as screening_services
 from nowrongdoor.web.common import actor as _actor
 from nowrongdoor.youth import selectors, services
 
@@ -142,9 +142,7 @@ def youth_detail(request: HttpRequest, youth_id: Any) -> HttpResponse:
     v = vocabulary()
     screenings = screening_selectors.screenings_of_youth(actor=actor, youth_public_id=str(youth_id), purpose=purpose)
     tasks = protocol_selectors.tasks_of_youth(actor=actor, youth_public_id=str(youth_id), purpose=purpose)
-    can_screen = "screening" in v.role_purposes(actor.role) and bool(
-        for_agency_type(actor.agency.agency_type if actor.agency else "")
-    )
+    can_screen = "screening" in v.role_purposes(actor.role) and bool(screening_services.instruments_offered(actor))
     return render(request, "web/youth_detail.html", {
         "youth": view, "purpose": purpose, "purposes": _purposes(actor),
         "categories": v.data_categories, "agency_types": v.agency_types,

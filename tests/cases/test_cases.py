@@ -384,7 +384,7 @@ def test_a_pathway_suggests_a_provider_with_openings_for_each_service(
 
     shelter = make_agency("community_provider", name="Shelter (synthetic)")
     ProviderProfile.objects.create(agency=shelter, services=["emergency_shelter", "survivor_led"], openings=1)
-    suggested = dict(selectors.suggest_pathway("recovered_by_police"))
+    suggested = dict(selectors.suggest_pathway("recovered_by_police", w["worker"]))
     assert list(suggested) == list(pathways()["recovered_by_police"].services)
     assert suggested["emergency_shelter"] is not None and suggested["emergency_shelter"].name == shelter.name
     assert suggested["legal"] is None  # nobody offers it: the page says so

@@ -453,8 +453,19 @@ def in_force(county: Any) -> InForce:
     return _compiled(county.name, profile_id, revision, json.dumps(overrides, sort_keys=True) if overrides else "")
 
 
+@cache
+def every_programme() -> dict[str, programme_catalogue.Programme]:
+    """The catalogue and every programme any profile adds (a cohort keeps its programme
+    after its county changes profile)."""
+    merged = dict(programme_catalogue.document()["programmes"])
+    for p in profiles().values():
+        merged.update((p.sections.get("programmes") or {}).get("add") or {})
+    return programme_catalogue.parse({**programme_catalogue.document(), "programmes": merged}, "programmes").programmes
+
+
 def clear_caches() -> None:
     """For tests and operators that change profile files at run time."""
     profiles.cache_clear()
+    every_programme.cache_clear()
     _compiled.cache_clear()
     schema.cache_clear()

@@ -10,7 +10,7 @@ from django.db.models import Count, Q
 from nowrongdoor.access.audit import record_event
 from nowrongdoor.directory.models import User
 from nowrongdoor.errors import AccessDenied, NotFound
-from nowrongdoor.prevention.catalogue import Catalogue, catalogue
+from nowrongdoor.prevention.catalogue import Catalogue
 from nowrongdoor.prevention.models import Attendance, Cohort, Enrolment
 from nowrongdoor.youth.selectors import get_youth, is_uuid
 
@@ -28,8 +28,10 @@ def offered(actor: User) -> Catalogue:
 def known(actor: User) -> Catalogue:
     """Every programme a cohort here may run: the catalogue and the county's own entries
     (a cohort started before the county's profile changed keeps its programme)."""
+    from nowrongdoor.jurisdiction.profiles import every_programme
+
     mine = offered(actor)
-    return Catalogue(mine.version, mine.completion_share, {**catalogue().programmes, **mine.programmes})
+    return Catalogue(mine.version, mine.completion_share, {**every_programme(), **mine.programmes})
 
 
 def runs_cohorts(actor: User) -> bool:

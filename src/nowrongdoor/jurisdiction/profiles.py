@@ -419,6 +419,13 @@ def _blame(layers: list[tuple[str, str, int, Mapping[str, Any]]], section: str) 
     return names[-1] if names else "defaults"
 
 
+@cache
+def profile_settings(profile_id: str) -> InForce:
+    """A shipped profile's own settings (over its base, with no county), compiled once."""
+    chosen = profile(profile_id)
+    return compile_settings(profiles().get(chosen.base), chosen, None, county="", revision=0)
+
+
 @lru_cache(maxsize=256)
 def _compiled(county: str, profile_id: str, revision: int, overrides_json: str) -> InForce:
     overrides = json.loads(overrides_json) if overrides_json else None
@@ -466,6 +473,7 @@ def every_programme() -> dict[str, programme_catalogue.Programme]:
 def clear_caches() -> None:
     """For tests and operators that change profile files at run time."""
     profiles.cache_clear()
+    profile_settings.cache_clear()
     every_programme.cache_clear()
     _compiled.cache_clear()
     schema.cache_clear()

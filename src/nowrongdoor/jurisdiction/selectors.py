@@ -18,7 +18,7 @@ from nowrongdoor.errors import AccessDenied, NotFound, ValidationFailed
 from nowrongdoor.jurisdiction.diversion import FACTS as DIVERSION_FACTS
 from nowrongdoor.jurisdiction.diversion import Result, evaluate
 from nowrongdoor.jurisdiction.models import ProfileAssignment
-from nowrongdoor.jurisdiction.profiles import InForce, Profile, compile_settings, in_force, profiles
+from nowrongdoor.jurisdiction.profiles import InForce, Profile, in_force, profile_settings, profiles
 from nowrongdoor.protocols.engine import SOURCE_AGENCY, plan
 
 # Events the compare page can replay: what happened, and the facts the protocols see.
@@ -124,7 +124,7 @@ def list_profiles(*, actor: User) -> list[ProfileSummary]:
 
 
 def compiled(p: Profile) -> InForce:
-    return compile_settings(profiles().get(p.base), p, None, county="", revision=0)
+    return profile_settings(p.id)
 
 
 def _current_assignments() -> dict[str, ProfileAssignment]:

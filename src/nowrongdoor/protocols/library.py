@@ -409,10 +409,9 @@ def library_documents() -> dict[str, dict[str, Any]]:
     return load_library()
 
 
-@cache
 def county_layers() -> dict[str, tuple[Layer, tuple[str, ...]]]:
     """Each county file as a layer, with its holidays, by county name (validated by
-    ``all_rules``)."""
+    ``all_rules``; read again on each call, which only compiling a profile makes)."""
     all_rules()
     out: dict[str, tuple[Layer, tuple[str, ...]]] = {}
     for path in _county_files():

@@ -46,7 +46,7 @@ def default_form(actor: User) -> str:
     return in_force(actor.agency.county if actor.agency else None).form_for(agency_type)
 
 
-def _instrument_for(actor: User, instrument_id: str, form: str) -> Instrument:
+def _instrument_for(actor: User, instrument_id: str, form: str, offered: list[Instrument]) -> Instrument:
     known = instruments()
     if instrument_id not in known:
         raise ValidationFailed({"instrument": [f"no instrument {instrument_id!r}"]})
@@ -54,7 +54,6 @@ def _instrument_for(actor: User, instrument_id: str, form: str) -> Instrument:
     agency_type = actor.agency.agency_type if actor.agency else ""
     if chosen not in for_agency_type(agency_type):
         raise ValidationFailed({"instrument": [f"{instrument_id!r} is not made for a {agency_type} setting"]})
-    offered = instruments_offered(actor)
     if chosen not in offered:
         raise ValidationFailed({"instrument": [f"{instrument_id!r} is not used in your county (its jurisdiction "
                                                f"profile chooses {', '.join(i.id for i in offered)})"]})
@@ -92,8 +91,10 @@ def start_screening(*, actor: User, youth_public_id: str, instrument_id: str, fo
 
     ctx = context_for(actor, PURPOSE)
     _require_training(actor)
-    form = form or default_form(actor)
-    chosen = _instrument_for(actor, instrument_id, form)
+    agency_type = actor.agency.agency_type if actor.agency else ""
+    force = in_force(actor.agency.county if actor.agency else None)
+    form = form or force.form_for(agency_type)
+    chosen = _instrument_for(actor, instrument_id, form, force.instruments_for(agency_type))
     youth = visible_youth(actor=actor, public_id=youth_public_id, purpose=PURPOSE)
     agency_id = actor.agency_id or 0
     decision = authorize_write(ctx, youth_id=youth.pk, category="screening", owner_agency_id=agency_id,
@@ -105,7 +106,7 @@ def start_screening(*, actor: User, youth_public_id: str, instrument_id: str, fo
         screening = Screening.objects.create(
             youth=youth, agency=agency, screener=actor, instrument_id=chosen.id,
             instrument_version=chosen.version, bank_version=chosen.bank_version, setting=chosen.setting, form=form,
-            profile_version=in_force(agency.county).label,
+            profile_version=force.label,
             started_at=clock.now(), answers={k.item_id: k.value for k in known.values()},
             known={k.item_id: {"agency": k.agency, "agency_type": k.agency_type, "on": k.on.isoformat(),
                                "count": k.count} for k in known.values()},

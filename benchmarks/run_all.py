@@ -23,12 +23,14 @@ def main() -> None:
     run("synth_generation.py", "--youth", youth)
     run("youth_search.py", "--youth", youth)
     run("placement_match.py")
+    run("profile_apply.py")
     run("linkage/accuracy.py")
     pg = os.environ.get("DATABASE_URL", "")
     if pg.startswith(("postgres://", "postgresql://")):
         run("synth_generation.py", "--youth", youth, "--database-url", pg)
         run("youth_search.py", "--youth", youth, "--database-url", pg)
         run("placement_match.py", "--database-url", pg)
+        run("profile_apply.py", "--database-url", pg)
     else:
         print("\nPostgreSQL figures skipped: set DATABASE_URL=postgres://... (a database the benchmark may flush)")
 

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nowrongdoor import clock
 from nowrongdoor.access.models import AuditEvent
@@ -69,6 +71,9 @@ def test_a_clean_extract_loads_and_loading_it_again_changes_nothing(admin: User,
     record = SourceRecord.objects.get(agency=admin.agency, local_id="P00000")
     assert record.first_name == rows[0]["FNAME"] and record.date_of_birth.strftime("%m/%d/%Y") == rows[0]["DOB"]
     assert record.aliases == [a for a in rows[0]["AKA"].split("|") if a]
+    assert rows[0]["FNAME"].lower() in record.search_name and record.version == 1 and record.created_by == admin
+    assert record.youth.source_records.get() == record and record.recorded_at is not None
+    assert len({r.public_id for r in SourceRecord.objects.filter(agency=admin.agency)}) == 30
 
     again = import_records(actor=admin, path=path, mapping_text=MAPPING)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 30)
@@ -163,3 +168,41 @@ def test_the_command_reports_and_exits_1_on_a_bad_file(admin: User, tmp_path: Pa
     assert "nothing loaded: 1 problems in 3 rows" in out and "row 1, column GENDER" in out
     assert report.read_text().splitlines()[1] == "1,GENDER,'?' is not a code of sex"
     assert _import(write(tmp_path / "good.csv", people(3)), mapping, admin.username, None) == 0
+
+
+# -- the fast date reader agrees with strptime ------------------------------------------
+FAST_FORMATS = ["%m/%d/%Y", "%d/%m/%Y", "%Y-%m-%d", "%m-%d-%Y", "%d.%m.%Y"]
+
+
+def _strptime(text: str, fmt: str) -> dt.date | None:
+    try:
+        return dt.datetime.strptime(text, fmt).date()  # noqa: DTZ007
+    except ValueError:
+        return None
+
+
+def _fast(text: str, fmt: str) -> dt.date | None:
+    from nowrongdoor.youth.imports import _parse_date
+
+    try:
+        return _parse_date(text, fmt)
+    except ValueError:
+        return None
+
+
+@given(day=st.dates(min_value=dt.date(1000, 1, 1)), fmt=st.sampled_from(FAST_FORMATS))
+def test_the_fast_date_formats_read_every_date_they_write(day: dt.date, fmt: str) -> None:
+    assert _fast(day.strftime(fmt), fmt) == day
+
+
+@given(text=st.text(alphabet="0123456789/-.x ", max_size=12), fmt=st.sampled_from(FAST_FORMATS))
+def test_the_fast_date_formats_accept_and_refuse_what_strptime_does(text: str, fmt: str) -> None:
+    assert _fast(text, fmt) == _strptime(text, fmt)
+
+
+@pytest.mark.parametrize(("text", "fmt"), [("3/7/2001", "%m/%d/%Y"), ("2001-2-30", "%Y-%m-%d"),
+                                           ("12/31/99", "%m/%d/%Y"),
+                                           ("\u0663/\u0667/\u0662\u0660\u0660\u0661", "%m/%d/%Y")])
+# (the last: 3/7/2001 in Arabic-Indic digits, which strptime refuses)
+def test_the_fast_date_formats_match_strptime_on_the_edges(text: str, fmt: str) -> None:
+    assert _fast(text, fmt) == _strptime(text, fmt)

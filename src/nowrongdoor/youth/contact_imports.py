@@ -51,6 +51,7 @@ from nowrongdoor.youth.imports import (
     _parse_date,
     _sha256,
     _unexpected,
+    fresh_statistics,
     open_extract,
     reject,
 )
@@ -233,6 +234,7 @@ def import_contacts(*, actor: User, path: Path, document: dict[str, Any],
                               f"{', '.join(header[:20]) or 'no header'})" for name in missing])
     assert actor.agency_id is not None
     sha256 = _sha256(path)
+    fresh_statistics(SourceRecord, Contact)
     report = ImportReport(noun="contacts")
     for batch in _rows(mapping, chunks, report, actor.agency_id):
         if progress:

@@ -27,6 +27,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +35,7 @@ from typing import Any
 
 import jsonschema
 import yaml
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 
 from nowrongdoor import clock
 from nowrongdoor.access.audit import record_event
@@ -186,8 +187,22 @@ def parse_mapping(text: str) -> Mapping:
     return Mapping(version=document["version"], columns=columns, defaults=defaults)
 
 
+# The common formats read without strptime (ten times faster over a million rows), with
+# strptime's own rules: a 4-digit year, a 1- or 2-digit month and day.
+_FAST_DATES = {"%m/%d/%Y": ("/", (2, 0, 1)), "%d/%m/%Y": ("/", (2, 1, 0)), "%Y-%m-%d": ("-", (0, 1, 2)),
+               "%m-%d-%Y": ("-", (2, 0, 1)), "%d.%m.%Y": (".", (2, 1, 0))}
+
+
 def _parse_date(text: str, fmt: str) -> dt.date:
     """A calendar date in the agency's format (a date, so no time zone)."""
+    fast = _FAST_DATES.get(fmt)
+    if fast is not None:
+        parts = text.split(fast[0])
+        if len(parts) == 3 and all(p.isascii() and p.isdigit() for p in parts):
+            year, month, day = (parts[i] for i in fast[1])
+            if len(year) == 4 and 1 <= len(month) <= 2 and 1 <= len(day) <= 2:
+                return dt.date(int(year), int(month), int(day))  # ValueError for 31 February
+        raise ValueError(f"{text!r} does not match {fmt!r}")
     return dt.datetime.strptime(text, fmt).date()  # noqa: DTZ007
 
 
@@ -289,7 +304,7 @@ def _unexpected(column: str, text: str) -> None:
 
 
 def _check(mapping: Mapping, number: int, raw: dict[str, str], counties: dict[str, County],
-           report: ImportReport) -> dict[str, Any]:
+           report: ImportReport, today: dt.date) -> dict[str, Any]:
     """One row converted and validated; its problems go to the report, each once."""
     unreadable: set[str] = set()
 
@@ -302,7 +317,7 @@ def _check(mapping: Mapping, number: int, raw: dict[str, str], counties: dict[st
 
     data = _convert(mapping, raw, counties, unread)
     birth = {mapping.column_of("date_of_birth"), mapping.column_of("estimated_age")}
-    for name, problems in _validate_record(data, partial=False).items():
+    for name, problems in _validate_record(data, partial=False, today=today).items():
         column = mapping.column_of(name)
         if column in unreadable or (name == "date_of_birth" and unreadable & birth):
             continue  # already reported as unreadable
@@ -316,6 +331,7 @@ def _rows(mapping: Mapping, chunks: Callable[[], Iterator[list[dict[str, str]]]]
     """Every row converted (and validated), in chunks; problems go to the report."""
     number = 0
     seen: set[str] = set()
+    today = clock.today()
     for chunk in chunks():
         out = []
         for raw in chunk:
@@ -323,7 +339,7 @@ def _rows(mapping: Mapping, chunks: Callable[[], Iterator[list[dict[str, str]]]]
             if not validate:  # the loading pass: this file was validated row by row already
                 out.append((number, _convert(mapping, raw, counties, _unexpected)))
                 continue
-            data = _check(mapping, number, raw, counties, report)
+            data = _check(mapping, number, raw, counties, report, today)
             if data["local_id"] in seen:
                 report.add(number, mapping.column_of("local_id"), f"{data['local_id']!r} appears twice in the file")
             seen.add(data["local_id"])
@@ -332,23 +348,54 @@ def _rows(mapping: Mapping, chunks: Callable[[], Iterator[list[dict[str, str]]]]
         yield out
 
 
-def _insert(records: list[SourceRecord]) -> None:
-    """``bulk_create`` without compiling a 30,000-placeholder statement per batch: one
-    prepared INSERT run for every row (psycopg pipelines it), values prepared by the
-    fields themselves, as the ORM would."""
-    if not records:
+def _insert(rows: list[dict[str, Any]]) -> None:
+    """New source records straight from their checked values, without a model instance
+    per row or a compiled 30,000-placeholder statement per batch: on PostgreSQL one COPY
+    per batch, elsewhere one prepared INSERT run for every row. Each value is prepared as
+    its field would for the ORM; plain text, whole numbers and foreign keys need nothing,
+    dates go through the backend's adapter, the rest (the UUID, the alias list, the time)
+    through the field."""
+    if not rows:
         return
     fields = [f for f in SourceRecord._meta.concrete_fields if not f.primary_key]
-    for record in records:
-        for f in fields:  # defaults the ORM would fill (public_id, version)
-            if getattr(record, f.attname) is None and f.has_default():
-                setattr(record, f.attname, f.get_default())
+    def as_is(value: Any) -> Any:
+        return value
+
+    def by_field(f: models.Field[Any, Any]) -> Callable[[Any], Any]:
+        return lambda value: f.get_db_prep_save(value, connection)
+
+    prepare: list[Callable[[Any], Any]] = []
+    for f in fields:
+        if isinstance(f, (models.CharField, models.TextField, models.IntegerField, models.ForeignKey)):
+            prepare.append(as_is)
+        elif type(f) is models.DateField:
+            prepare.append(connection.ops.adapt_datefield_value)
+        else:
+            prepare.append(by_field(f))
+    names = [f.attname for f in fields]
     table = connection.ops.quote_name(SourceRecord._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column or f.attname) for f in fields)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608 (names from the model, values as parameters)
+    values = ([p(row[name]) for p, name in zip(prepare, names, strict=True)] for row in rows)
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [[f.get_db_prep_save(getattr(r, f.attname), connection) for f in fields]
-                                 for r in records])
+        if connection.vendor == "postgresql":  # COPY: the server takes the batch as one stream
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in values:
+                    copy.write_row(row)
+            return
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608 (names from the model, values as parameters)
+        cursor.executemany(sql, list(values))
+
+
+def fresh_statistics(*tables: type[models.Model]) -> None:
+    """On PostgreSQL, ANALYZE the tables a load looks rows up in, batch by batch: without
+    statistics the planner may read every row of the agency per batch instead of using
+    the (agency, local id) index (measured: 0.28 s instead of milliseconds per batch at
+    1 M records). Elsewhere nothing to do."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table._meta.db_table)}")
 
 
 def _changes(record: SourceRecord, data: dict[str, Any]) -> dict[str, Any]:
@@ -388,17 +435,26 @@ def import_records(*, actor: User, path: Path, mapping_text: str,
     if not report.loaded:
         return reject(actor, run, report)
     now = clock.now()
+    # A first load (the agency has no records yet) has nothing to look up: the file's
+    # local ids are all new (pass 1 refused any repeat). Before a re-load, PostgreSQL
+    # gets fresh statistics, or a planner that has never seen the table scans every
+    # record of the agency for each batch instead of using the (agency, local id) index.
+    had_records = SourceRecord.objects.filter(agency_id=actor.agency_id).exists()
+    if had_records:
+        fresh_statistics(SourceRecord)
     with transaction.atomic():  # pass 2: load, all or nothing
         for batch in _rows(mapping, chunks, counties, ImportReport(), validate=False):
             ids = [data["local_id"] for _, data in batch]
-            known = {r.local_id: r for r in SourceRecord.objects.filter(agency_id=actor.agency_id, local_id__in=ids)}
+            known = {r.local_id: r for r in SourceRecord.objects.filter(
+                agency_id=actor.agency_id, local_id__in=ids)} if had_records else {}
             new = [data for _, data in batch if data["local_id"] not in known]
             youth = Youth.objects.bulk_create([Youth(created_at=now) for _ in new])
-            created = [SourceRecord(youth=y, agency_id=actor.agency_id, recorded_at=now, created_by=actor, **data)
+            created = [{**data, "public_id": uuid.uuid4(), "youth_id": y.pk, "agency_id": actor.agency_id,
+                        "residence_county_id": data["residence_county"].pk if data["residence_county"] else None,
+                        "recorded_at": now, "created_by_id": actor.pk, "version": 1,
+                        "search_name": search_name([data["first_name"], data["middle_name"], data["last_name"],
+                                                    *data["aliases"]])}
                        for y, data in zip(youth, new, strict=True)]
-            for record in created:
-                record.search_name = search_name([record.first_name, record.middle_name, record.last_name,
-                                                  *record.aliases])
             _insert(created)
             changed = []
             for _, data in batch:

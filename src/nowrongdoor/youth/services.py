@@ -58,7 +58,7 @@ def writing_purpose(actor: User) -> str:
     return "screening" if "screening" in purposes else sorted(purposes)[0]
 
 
-def _validate_record(data: dict[str, Any], *, partial: bool) -> dict[str, list[str]]:
+def _validate_record(data: dict[str, Any], *, partial: bool, today: dt.date | None = None) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
 
     def bad(name: str, problem: str) -> None:
@@ -75,7 +75,7 @@ def _validate_record(data: dict[str, Any], *, partial: bool) -> dict[str, list[s
         bad("aliases", "must be a list of names")
     elif len(aliases) > 20 or any(len(a) > 100 for a in aliases):
         bad("aliases", "at most 20 names of at most 100 characters")
-    today = clock.today()
+    today = today or clock.today()
     dob = data.get("date_of_birth")
     if dob is not None and (dob > today or dob.year < EARLIEST_BIRTH_YEAR):
         bad("date_of_birth", f"must be between {EARLIEST_BIRTH_YEAR} and today")

@@ -33,7 +33,7 @@ fi
 
 skip=()
 if [ -x /usr/bin/chromium ]; then
-  browser_note="browser (e2e) tests: run"
+  browser_note="browser (e2e) tests: run, in the SQLite pass"
 else
   skip+=("not e2e")
   browser_note="browser (e2e) tests: SKIPPED - Chromium not installed at /usr/bin/chromium (apt-get install chromium)"
@@ -53,7 +53,9 @@ markers() {  # a pytest -m expression joining the skips given
 }
 sqlite_args=(); pg_args=()
 expr="$(markers "${skip[@]}")"; [ -n "$expr" ] && sqlite_args=(-m "$expr")
-expr="$(markers "${skip[@]}" "not spark")"; pg_args=(-m "$expr")  # no database in them: once is enough
+# Spark tests use no database, and the browser journeys drive the same services the
+# PostgreSQL pass tests directly: once (in the SQLite pass) is enough for both.
+expr="$(markers "${skip[@]}" "not spark" "not e2e")"; pg_args=(-m "$expr")
 
 step "tests on SQLite"
 if env -u DATABASE_URL .venv/bin/pytest "${sqlite_args[@]}" "$@"; then

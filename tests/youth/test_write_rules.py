@@ -55,3 +55,24 @@ def test_only_the_assigned_supervisor_reviews_an_emergency_access(make_agency, m
     review_break_glass(actor=assigned, grant=grant, outcome="justified")
     grant.refresh_from_db()
     assert (grant.reviewed_by, grant.review_outcome) == (assigned, "justified")
+
+
+def test_a_contact_time_with_an_offset_postgresql_refuses_is_kept_in_utc(make_agency, make_user, make_record):
+    """Found by schemathesis on PostgreSQL: ``1722-08-05T00:36:41-16:36`` was a 500."""
+    import datetime as dt
+
+    from nowrongdoor.youth.services import create_contact, update_contact
+
+    agency = make_agency("child_welfare")
+    worker = make_user("screener", agency)
+    record = make_record(worker)
+    odd = dt.datetime(2020, 8, 5, 0, 36, 41, tzinfo=dt.timezone(-dt.timedelta(hours=16, minutes=36)))
+    contact = create_contact(actor=worker, source_record_public_id=str(record.public_id), contact_type="removal",
+                             occurred_at=odd, details={})
+    contact.refresh_from_db()
+    assert contact.occurred_at == odd
+    later = odd + dt.timedelta(days=1)
+    update_contact(actor=worker, public_id=str(contact.public_id), expected_version=contact.version,
+                   occurred_at=later)
+    contact.refresh_from_db()
+    assert contact.occurred_at == later

@@ -58,6 +58,12 @@ def writing_purpose(actor: User) -> str:
     return "screening" if "screening" in purposes else sorted(purposes)[0]
 
 
+def _in_utc(moment: dt.datetime) -> dt.datetime:
+    """A contact's time in UTC: PostgreSQL refuses offsets beyond ±15:59, which an ISO
+    time may carry (found by schemathesis: ``1722-08-05T00:36:41-16:36``)."""
+    return moment.astimezone(dt.UTC) if moment.tzinfo else moment
+
+
 def _validate_record(data: dict[str, Any], *, partial: bool, today: dt.date | None = None) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
 
@@ -239,6 +245,7 @@ def create_contact(
     """Record an event on one of the actor's agency's own records."""
     details = details or {}
     errors = _validate_details(contact_type, details)
+    occurred_at = _in_utc(occurred_at)
     if occurred_at > clock.now() + dt.timedelta(minutes=5):
         errors.setdefault("occurred_at", []).append("is in the future")
     if len(local_id) > 64 or "\x00" in local_id:
@@ -282,6 +289,7 @@ def update_contact(
     if contact is None:
         raise NotFound("no such contact in your agency")
     errors = _validate_details(contact.contact_type, details) if details is not None else {}
+    occurred_at = _in_utc(occurred_at) if occurred_at is not None else None
     if occurred_at is not None and occurred_at > clock.now() + dt.timedelta(minutes=5):
         errors.setdefault("occurred_at", []).append("is in the future")
     if errors:

@@ -168,7 +168,7 @@ def count_settings(sections: Mapping[str, Any]) -> dict[str, int]:
 
 def _leaves(node: Any) -> int:
     if isinstance(node, Mapping):
-        return sum(_leaves(v) for k, v in node.items() if k != "label") or 0
+        return sum(_leaves(v) for k, v in node.items() if k != "label")
     return 1
 
 
@@ -400,9 +400,7 @@ def compile_settings(base: Profile | None, chosen: Profile | None, overrides: Ma
         found_pathways = pathways()
     if problems or rules is None:
         raise ProfileInvalid(problems)
-    label = ""
-    if chosen is not None:
-        label = chosen.label + (f"+overrides@{revision}" if overrides else "")
+    label = label_of(chosen, revision, bool(overrides))
     counts: dict[str, int] = {}
     for _name, _tag, _v, sections in layers:
         for key, n in count_settings(sections).items():
@@ -412,6 +410,14 @@ def compile_settings(base: Profile | None, chosen: Profile | None, overrides: Ma
         default_form=forms, mdt=mdt, diversion=rule_sets().get(diversion) if diversion else None,
         placement=placement, programmes=programmes, pathways=found_pathways, counts=counts,
     )
+
+
+def label_of(chosen: Profile | None, revision: int, overridden: bool) -> str:
+    """What tasks and screenings record: ``connecticut@1``, ``connecticut@1+overrides@3``,
+    or "" for the defaults."""
+    if chosen is None:
+        return ""
+    return chosen.label + (f"+overrides@{revision}" if overridden else "")
 
 
 def _blame(layers: list[tuple[str, str, int, Mapping[str, Any]]], section: str) -> str:

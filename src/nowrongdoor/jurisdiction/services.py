@@ -21,7 +21,7 @@ from nowrongdoor.access.audit import record_event
 from nowrongdoor.directory.models import County, User
 from nowrongdoor.errors import AccessDenied, NotFound, StaleEdit, ValidationFailed
 from nowrongdoor.jurisdiction.models import ProfileAssignment
-from nowrongdoor.jurisdiction.profiles import ProfileInvalid, check_overrides, in_force, profiles
+from nowrongdoor.jurisdiction.profiles import ProfileInvalid, check_overrides, in_force, label_of, profiles
 from nowrongdoor.protocols.models import Task
 
 MIN_REASON = 10
@@ -80,9 +80,7 @@ def apply_profile(*, actor: User, county_name: str, profile_id: str, reason: str
         revision = current_revision(county)
         if revision != expected_revision:
             raise StaleEdit(revision)
-        label = ""
-        if chosen is not None:
-            label = chosen.label + (f"+overrides@{revision + 1}" if overrides else "")
+        label = label_of(chosen, revision + 1, bool(overrides))
         row = ProfileAssignment.objects.create(
             county=county, revision=revision + 1, profile_id=profile_id,
             profile_version=chosen.version if chosen else None, overrides=overrides, label=label,

@@ -5,6 +5,7 @@
 #
 #   DATABASE_URL=postgres://...   use this PostgreSQL (default: try postgres@127.0.0.1:5432)
 #   NWD_REQUIRE_ALL=1             fail instead of skipping PostgreSQL or the browser (CI)
+#   NWD_SERIAL=1                  run the PostgreSQL pass after the SQLite pass, not alongside
 #   extra arguments go to pytest, e.g. scripts/test.sh -k access
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -57,18 +58,15 @@ expr="$(markers "${skip[@]}")"; [ -n "$expr" ] && sqlite_args=(-m "$expr")
 # PostgreSQL pass tests directly: once (in the SQLite pass) is enough for both.
 expr="$(markers "${skip[@]}" "not spark" "not e2e")"; pg_args=(-m "$expr")
 
-step "tests on SQLite"
-if env -u DATABASE_URL .venv/bin/pytest "${sqlite_args[@]}" "$@"; then
-  summary+=("SQLite suite: passed")
-else
-  summary+=("SQLite suite: FAILED"); failed=1
-fi
-
+# The two passes run at the same time (each on its own data directory, so the analytics
+# file and the secret key are not shared): on two cores that takes about as long as the
+# longer pass alone. NWD_SERIAL=1 runs them one after the other.
 pg_url="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/nowrongdoor}"
 case "$pg_url" in
   postgres://*|postgresql://*) ;;
   *) pg_url="" ;;
 esac
+pg_up=0
 if [ -n "$pg_url" ] && $py - "$pg_url" <<'PY' 2>/dev/null
 import sys, urllib.parse, psycopg
 u = urllib.parse.urlparse(sys.argv[1])
@@ -76,8 +74,40 @@ psycopg.connect(host=u.hostname, port=u.port or 5432, user=u.username, password=
                 dbname="postgres", connect_timeout=3).close()
 PY
 then
+  pg_up=1
+fi
+
+pg_pass() {
+  mkdir -p "$NOWRONGDOOR_DATA_DIR/postgresql"
+  NOWRONGDOOR_DATA_DIR="$NOWRONGDOOR_DATA_DIR/postgresql" DATABASE_URL="$pg_url" \
+    .venv/bin/pytest "${pg_args[@]}" --basetemp="$NOWRONGDOOR_DATA_DIR/postgresql/pytest" "$@"
+}
+pg_log="$NOWRONGDOOR_DATA_DIR/postgresql-pass.log"
+pg_pid=""
+if [ "$pg_up" = 1 ] && [ "${NWD_SERIAL:-0}" != 1 ]; then
+  step "tests on PostgreSQL ($pg_url): started alongside, output follows the SQLite pass"
+  pg_pass "$@" >"$pg_log" 2>&1 &
+  pg_pid=$!
+fi
+
+step "tests on SQLite"
+mkdir -p "$NOWRONGDOOR_DATA_DIR/sqlite"
+if NOWRONGDOOR_DATA_DIR="$NOWRONGDOOR_DATA_DIR/sqlite" env -u DATABASE_URL \
+    .venv/bin/pytest "${sqlite_args[@]}" --basetemp="$NOWRONGDOOR_DATA_DIR/sqlite/pytest" "$@"; then
+  summary+=("SQLite suite: passed")
+else
+  summary+=("SQLite suite: FAILED"); failed=1
+fi
+
+if [ "$pg_up" = 1 ]; then
   step "tests on PostgreSQL ($pg_url)"
-  if DATABASE_URL="$pg_url" .venv/bin/pytest "${pg_args[@]}" "$@"; then
+  if [ -n "$pg_pid" ]; then
+    wait "$pg_pid"; pg_rc=$?
+    cat "$pg_log"
+  else
+    pg_pass "$@"; pg_rc=$?
+  fi
+  if [ "$pg_rc" = 0 ]; then
     summary+=("PostgreSQL suite: passed")
   else
     summary+=("PostgreSQL suite: FAILED"); failed=1

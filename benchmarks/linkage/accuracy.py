@@ -12,8 +12,10 @@ that run's own. The truth (``truth.csv``, never shown to the models) scores:
 - blocking recall: share of true pairs the blocking rules compare at all;
 - pairs per record: compared pairs / records;
 - pairwise precision, recall, F1 at the link threshold, and the best F1 over thresholds;
-- clusters: B-cubed precision, recall and F1, and the share of youth whose records form
-  exactly one predicted cluster.
+- clusters (at the link threshold, what the platform makes into youth): the pairwise
+  precision, recall and F1 of the pairs the clusters imply (two records in one cluster are
+  a predicted pair, compared or not), B-cubed F1, and the share of youth whose records
+  form exactly one predicted cluster.
 """
 
 from __future__ import annotations
@@ -86,6 +88,12 @@ def one(kind: str, data: Path, memory_limit: str, spill: Path) -> dict[str, floa
         SELECT avg(CASE WHEN per.clusters = 1 AND size.n = per.n THEN 1.0 ELSE 0.0 END)
         FROM per JOIN size ON size.cluster_id = per.cid""")
     b3p, b3r = b3
+    (in_clusters, true_in_clusters) = q("""
+        WITH j AS (SELECT t.person, c.cluster_id FROM truth t JOIN nwd_clusters c USING (unique_id)),
+        cell AS (SELECT person, cluster_id, count(*) n FROM j GROUP BY ALL),
+        size AS (SELECT cluster_id, count(*) n FROM j GROUP BY ALL)
+        SELECT (SELECT sum(n * (n - 1) / 2) FROM size), (SELECT sum(n * (n - 1) / 2) FROM cell)""")
+    cp, cr = true_in_clusters / in_clusters if in_clusters else 0.0, true_in_clusters / true_pairs
     return {
         "records": prepared.rows, "prepare_s": t_prepare, "train_s": t_train, "link_s": t_link, "wall_s": wall,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -93,6 +101,7 @@ def one(kind: str, data: Path, memory_limit: str, spill: Path) -> dict[str, floa
         "link_threshold": model.thresholds.link, "precision": at_link[0], "recall": at_link[1], "f1": at_link[2],
         "best_f1": best_f1, "best_at": best_at, "b3_precision": b3p, "b3_recall": b3r,
         "b3_f1": 2 * b3p * b3r / (b3p + b3r), "exact_clusters": exact,
+        "cluster_precision": cp, "cluster_recall": cr, "cluster_f1": 2 * cp * cr / (cp + cr) if cp + cr else 0.0,
     }
 
 
@@ -127,7 +136,7 @@ def main() -> None:
             print(f"encoded at the 'agency' in {time.perf_counter() - mark:.1f} s (not counted below)")
         header = (f"{'model':<12} {'wall s':>7} {'train':>6} {'link':>6} {'peak MiB':>9} {'pairs/rec':>9} "
                   f"{'blk rec':>7} {'P@link':>7} {'R@link':>7} {'F1@link':>7} {'best F1':>7} {'at':>6} "
-                  f"{'B3 F1':>6} {'exact':>6}")
+                  f"{'cP':>6} {'cR':>6} {'cF1':>6} {'B3 F1':>6} {'exact':>6}")
         print(header)
         for kind in kinds:
             out = subprocess.run([sys.executable, __file__, "--one", kind, "--data", str(data), "--memory-limit",
@@ -136,6 +145,7 @@ def main() -> None:
             print(f"{kind:<12} {r['wall_s']:>7.1f} {r['train_s']:>6.1f} {r['link_s']:>6.1f} {r['peak_rss_mib']:>9.0f} "
                   f"{r['pairs_per_record']:>9.1f} {r['blocking_recall']:>7.4f} {r['precision']:>7.4f} "
                   f"{r['recall']:>7.4f} {r['f1']:>7.4f} {r['best_f1']:>7.4f} {r['best_at']:>6.3f} "
+                  f"{r['cluster_precision']:>6.4f} {r['cluster_recall']:>6.4f} {r['cluster_f1']:>6.4f} "
                   f"{r['b3_f1']:>6.4f} {r['exact_clusters']:>6.3f}", flush=True)
 
 

@@ -5,6 +5,7 @@ Comparisons are written for this population (see ``features`` for the columns):
 
 - **first name**: exact, the same given name through a nickname or short form, close
   spelling (edit distance), the same sound, or found among the other record's names;
+- **middle name**: the same, or different (missing on either record is no evidence);
 - **surname**: exact, a shared part of a hyphenated or double surname, close spelling,
   the same sound, or found among the other record's names and aliases (a changed surname);
 - **aliases**: the same alias on both records, or an alias that is the other's name;
@@ -39,7 +40,7 @@ import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
 MODEL_FORMAT = 1
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2  # 2: the middle name is compared (and encoded)
 DEFAULT_MODEL = Path(__file__).with_name("content") / "linkage-model.json"
 
 logging.getLogger("splink").setLevel(logging.WARNING)
@@ -142,6 +143,11 @@ def comparisons(encoded: bool = False, dialect: str = "duckdb") -> list[cl.Custo
                    "among the other record's aliases (changed surname)"),
             cll.ElseLevel(),
         ], output_column_name="last_name", comparison_description="surname"),
+        cl.CustomComparison([
+            _null("middle_name"),
+            cll.ExactMatchLevel("middle_name", term_frequency_adjustments=True),
+            cll.ElseLevel(),
+        ], output_column_name="middle_name", comparison_description="middle name"),
         cl.CustomComparison([
             {"sql_condition": q.both_empty("alias_tokens"), "label_for_charts": "no aliases", "is_null_level": True},
             _level(q.overlap("alias_tokens_l", "alias_tokens_r"), "same alias"),
@@ -325,7 +331,7 @@ def link_new(con: duckdb.DuckDBPyConnection, table: str, new_table: str, old_tab
     ``table``. Pairs at or above ``keep_above`` go to ``nwd_pairs``; returns how many."""
     api = DuckDBAPI(connection=con)
     linker = Linker(api.register(table), model.splink, log_level=logging.WARNING)
-    for column in ("first_name", "last_name"):
+    for column in tf_columns(model):
         linker.table_management.compute_tf_table(column)
     keep = model.thresholds.review if keep_above is None else keep_above
     new, old = api.register(new_table), api.register(old_table)
@@ -335,6 +341,14 @@ def link_new(con: duckdb.DuckDBPyConnection, table: str, new_table: str, old_tab
                 f"UNION ALL BY NAME SELECT * FROM {within.physical_name}")
     count: int = con.execute("SELECT count(*) FROM nwd_pairs").fetchall()[0][0]
     return count
+
+
+def tf_columns(model: ModelFile) -> list[str]:
+    """The columns whose value frequencies adjust the model's weights (a rare name that
+    agrees is stronger evidence than a common one)."""
+    columns = {str(level["tf_adjustment_column"]) for comparison in model.splink["comparisons"]
+               for level in comparison["comparison_levels"] if level.get("tf_adjustment_column")}
+    return sorted(columns)
 
 
 def evidence_labels(model: ModelFile) -> list[tuple[str, str, dict[int, str]]]:

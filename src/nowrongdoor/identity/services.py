@@ -50,7 +50,15 @@ from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.directory.models import User
 from nowrongdoor.errors import AccessDenied, StaleEdit, ValidationFailed
 from nowrongdoor.identity import features
-from nowrongdoor.identity.model import DEFAULT_MODEL, ModelFile, evidence_labels, link, link_new, prior_weight
+from nowrongdoor.identity.model import (
+    DEFAULT_MODEL,
+    ModelFile,
+    evidence_labels,
+    link,
+    link_new,
+    prior_weight,
+    tf_columns,
+)
 from nowrongdoor.identity.models import IdentityChange, LinkageRun, PairReview
 from nowrongdoor.youth.models import Contact, SourceRecord, Youth
 
@@ -367,8 +375,9 @@ class _Pair:
 def _pairs(con: duckdb.DuckDBPyConnection, model: ModelFile) -> list[_Pair]:
     labels = evidence_labels(model)
     gamma = ", ".join(f"gamma_{c}" for c, _, _ in labels)
-    weights = ", ".join(f"coalesce(mw_{c}, 0)" + (f" + coalesce(mw_tf_adj_{c}, 0)" if c in ("first_name", "last_name")
-                                                    else "") for c, _, _ in labels)
+    adjusted = set(tf_columns(model))  # comparisons named after the column they adjust
+    weights = ", ".join(f"coalesce(mw_{c}, 0)" + (f" + coalesce(mw_tf_adj_{c}, 0)" if c in adjusted else "")
+                        for c, _, _ in labels)
     rows = con.execute(f"SELECT CAST(unique_id_l AS BIGINT), CAST(unique_id_r AS BIGINT), match_probability, "
                        f"match_weight, {gamma}, {weights} FROM nwd_pairs ORDER BY match_probability DESC").fetchall()
     out = []

@@ -9,16 +9,17 @@ Comparisons are written for this population (see ``features`` for the columns):
 - **surname**: exact, a shared part of a hyphenated or double surname, close spelling,
   the same sound, or found among the other record's names and aliases (a changed surname);
 - **aliases**: the same alias on both records, or an alias that is the other's name;
-- **birth**: the same date; day and month swapped; one character different; birth-year
-  ranges that overlap (an age stated on a day); a **stated adult age** on a record whose
+- **birth**: the same date; day and month swapped; one character different; two other
+  dates; birth-year ranges that overlap (an age stated on a day); a **stated adult age** on a record whose
   range lies up to seven years before the other's (the false age a victim gives when
   arrested); ranges within two years; otherwise apart;
 - **sex** (a missing value is no evidence), **place** (ZIP, its first three digits,
   county), **phone**, **street address**.
 
 Parameters are trained without labels: ``u`` (how often levels agree by chance) by random
-sampling, ``m`` (how often true matches agree) by expectation maximisation on two
-blocking passes. A trained model is saved as a versioned JSON file.
+sampling, ``m`` (how often true matches agree) by expectation maximisation on three
+blocking passes; the "different" level of phone, middle name, street address and sex is
+then given a floor (``DISAGREEMENT_FLOORS``). A trained model is saved as a versioned JSON file.
 
 The **baseline** is plain Splink as most users would start: first and last name and date
 of birth with exact and Levenshtein levels and default settings. The accuracy benchmark
@@ -159,6 +160,7 @@ def comparisons(encoded: bool = False, dialect: str = "duckdb") -> list[cl.Custo
             _level("dob_l = dob_r", "same date of birth"),
             _level("dob_key_l = dob_key_r", "day and month swapped"),
             *one_off,
+            _level("dob_l IS NOT NULL AND dob_r IS NOT NULL", "different dates of birth"),
             _level("greatest(birth_year_low_l, birth_year_low_r) <= least(birth_year_high_l, birth_year_high_r)",
                    "birth years overlap"),
             _level("(stated_adult_l AND birth_year_high_r - birth_year_high_l BETWEEN 1 AND 7) OR "
@@ -245,6 +247,34 @@ _EM_PASSES = [block_on("dob"), block_on("phone"), block_on("first_key", "last_so
 _BASELINE_EM = [block_on("dob"), block_on("first_name", "last_name")]
 
 
+# The least share of true matches whose values disagree, per comparison. Training data
+# (synthetic, or one agency's) may never show a youth's phone number changing or a sex
+# recorded wrongly, and EM then learns that a disagreement all but rules a match out
+# (-25 bits for a different phone). In the records agencies keep, phones change (prepaid
+# phones, phones an exploiter controls), middle names are initials or missing, and sex is
+# sometimes entered wrongly, so a disagreement is weaker evidence than that: its m
+# probability is raised to the floor after training (the other levels scaled to match).
+DISAGREEMENT_FLOORS = {"phone": 0.30, "middle_name": 0.10, "street_address": 0.10, "sex": 0.02}
+
+
+def apply_floors(splink: dict[str, Any], floors: dict[str, float] = DISAGREEMENT_FLOORS) -> None:
+    """Raise the m probability of the "different" level of each comparison in
+    ``floors`` to at least its floor, keeping the comparison's m probabilities summing to 1."""
+    for comparison in splink["comparisons"]:
+        floor = floors.get(str(comparison["output_column_name"]))
+        levels = [level for level in comparison["comparison_levels"] if not level.get("is_null_level")]
+        if floor is None or not levels or levels[-1].get("m_probability") is None:
+            continue
+        other, last = levels[:-1], levels[-1]
+        if float(last["m_probability"]) >= floor:
+            continue
+        rest = sum(float(level.get("m_probability") or 0) for level in other)
+        for level in other:
+            if level.get("m_probability") is not None and rest > 0:
+                level["m_probability"] = float(level["m_probability"]) * (1 - floor) / rest
+        last["m_probability"] = floor
+
+
 @dataclass(frozen=True)
 class ModelFile:
     """A saved model: Splink's settings and parameters plus what produced them."""
@@ -290,10 +320,13 @@ def train(con: duckdb.DuckDBPyConnection, table: str, *, kind: str = "nowrongdoo
         linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=em_pairs,
                                                                            record_sample_proportion=0.05)
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    saved = linker.misc.save_model_to_json()
+    if not baseline:
+        apply_floors(saved)
     return ModelFile(
         format=MODEL_FORMAT, kind=kind, features_version=FEATURES_VERSION,
         trained_on=trained_on, records=int(rows), thresholds=thresholds or Thresholds(),
-        splink=linker.misc.save_model_to_json(),
+        splink=saved,
     )
 
 

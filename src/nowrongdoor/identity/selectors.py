@@ -23,14 +23,15 @@ from nowrongdoor.identity.services import PURPOSE, require_steward, under_way
 from nowrongdoor.youth.models import SourceRecord, Youth
 
 COMPARISONS = {
-    "first_name": gettext_noop("First name"), "last_name": gettext_noop("Surname"),
-    "aliases": gettext_noop("Aliases"), "birth": gettext_noop("Birth date or stated age"), "sex": gettext_noop("Sex"),
+    "first_name": gettext_noop("First name"), "middle_name": gettext_noop("Middle name"),
+    "last_name": gettext_noop("Surname"), "aliases": gettext_noop("Aliases"), "birth": gettext_noop("Birth date or stated age"), "sex": gettext_noop("Sex"),
     "place": gettext_noop("ZIP code and county"), "phone": gettext_noop("Phone"),
     "street_address": gettext_noop("Street address"),
 }
 # The model's level labels in plain words (Splink's own labels for exact and else levels).
 LEVELS = {
     "Exact match on first_name": gettext_noop("the same"), "Exact match on last_name": gettext_noop("the same"),
+    "Exact match on middle_name": gettext_noop("the same"),
     "Exact match on sex": gettext_noop("the same"), "Exact match on phone": gettext_noop("the same"),
     "Exact match on street_address": gettext_noop("the same"), "All other comparisons": gettext_noop("different"),
     "missing on one record": gettext_noop("missing on one record"),
@@ -44,6 +45,7 @@ LEVELS = {
     "an alias is the other's name": gettext_noop("an alias is the other's name"),
     "same date of birth": gettext_noop("same date of birth"), "day and month swapped": gettext_noop(
         "day and month swapped"), "one character different": gettext_noop("one character different"),
+    "different dates of birth": gettext_noop("different dates of birth"),
     "birth years overlap": gettext_noop("birth years overlap"),
     "stated an adult age: plausibly a false one": gettext_noop("stated an adult age: plausibly a false one"),
     "birth years within two": gettext_noop("birth years within two"), "same ZIP code": gettext_noop("same ZIP code"),

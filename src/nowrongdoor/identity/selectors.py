@@ -24,7 +24,8 @@ from nowrongdoor.youth.models import SourceRecord, Youth
 
 COMPARISONS = {
     "first_name": gettext_noop("First name"), "middle_name": gettext_noop("Middle name"),
-    "last_name": gettext_noop("Surname"), "aliases": gettext_noop("Aliases"), "birth": gettext_noop("Birth date or stated age"), "sex": gettext_noop("Sex"),
+    "last_name": gettext_noop("Surname"), "aliases": gettext_noop("Aliases"),
+    "birth": gettext_noop("Birth date or stated age"), "sex": gettext_noop("Sex"),
     "place": gettext_noop("ZIP code and county"), "phone": gettext_noop("Phone"),
     "street_address": gettext_noop("Street address"),
 }

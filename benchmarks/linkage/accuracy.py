@@ -73,13 +73,15 @@ def one(kind: str, data: Path, memory_limit: str, spill: Path) -> dict[str, floa
                 best_f1, best_at = f1, probability
             if probability >= model.thresholds.link:
                 at_link = (precision, recall, f1)
-    b3 = q("""
+    # B-cubed precision and recall, and the pairs the clusters imply (all, and true ones).
+    b3p, b3r, in_clusters, true_in_clusters = q("""
         WITH j AS (SELECT t.unique_id, t.person, c.cluster_id FROM truth t JOIN nwd_clusters c USING (unique_id)),
         cell AS (SELECT person, cluster_id, count(*) n FROM j GROUP BY ALL),
         p AS (SELECT person, count(*) n FROM j GROUP BY ALL),
         k AS (SELECT cluster_id, count(*) n FROM j GROUP BY ALL)
         SELECT sum(cell.n * cell.n / k.n) / (SELECT count(*) FROM j),
-               sum(cell.n * cell.n / p.n) / (SELECT count(*) FROM j)
+               sum(cell.n * cell.n / p.n) / (SELECT count(*) FROM j),
+               (SELECT sum(n * (n - 1) / 2) FROM k), sum(cell.n * (cell.n - 1) / 2)
         FROM cell JOIN p USING (person) JOIN k USING (cluster_id)""")
     (exact,) = q("""
         WITH j AS (SELECT t.person, c.cluster_id FROM truth t JOIN nwd_clusters c USING (unique_id)),
@@ -87,12 +89,6 @@ def one(kind: str, data: Path, memory_limit: str, spill: Path) -> dict[str, floa
         size AS (SELECT cluster_id, count(*) n FROM j GROUP BY 1)
         SELECT avg(CASE WHEN per.clusters = 1 AND size.n = per.n THEN 1.0 ELSE 0.0 END)
         FROM per JOIN size ON size.cluster_id = per.cid""")
-    b3p, b3r = b3
-    (in_clusters, true_in_clusters) = q("""
-        WITH j AS (SELECT t.person, c.cluster_id FROM truth t JOIN nwd_clusters c USING (unique_id)),
-        cell AS (SELECT person, cluster_id, count(*) n FROM j GROUP BY ALL),
-        size AS (SELECT cluster_id, count(*) n FROM j GROUP BY ALL)
-        SELECT (SELECT sum(n * (n - 1) / 2) FROM size), (SELECT sum(n * (n - 1) / 2) FROM cell)""")
     cp, cr = true_in_clusters / in_clusters if in_clusters else 0.0, true_in_clusters / true_pairs
     return {
         "records": prepared.rows, "prepare_s": t_prepare, "train_s": t_train, "link_s": t_link, "wall_s": wall,

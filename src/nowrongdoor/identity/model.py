@@ -10,16 +10,17 @@ Comparisons are written for this population (see ``features`` for the columns):
   the same sound, or found among the other record's names and aliases (a changed surname);
 - **aliases**: the same alias on both records, or an alias that is the other's name;
 - **birth**: the same date; day and month swapped; one character different; two other
-  dates; birth-year ranges that overlap (an age stated on a day); a **stated adult age** on a record whose
-  range lies up to seven years before the other's (the false age a victim gives when
-  arrested); ranges within two years; otherwise apart;
+  dates; birth-year ranges that overlap (an age stated on a day); a **stated adult age**
+  on a record whose range lies up to seven years before the other's (the false age a
+  victim gives when arrested); ranges within two years; otherwise apart;
 - **sex** (a missing value is no evidence), **place** (ZIP, its first three digits,
   county), **phone**, **street address**.
 
 Parameters are trained without labels: ``u`` (how often levels agree by chance) by random
 sampling, ``m`` (how often true matches agree) by expectation maximisation on three
 blocking passes; the "different" level of phone, middle name, street address and sex is
-then given a floor (``DISAGREEMENT_FLOORS``). A trained model is saved as a versioned JSON file.
+then given a floor (``DISAGREEMENT_FLOORS``). A trained model is saved as a versioned
+JSON file.
 
 The **baseline** is plain Splink as most users would start: first and last name and date
 of birth with exact and Levenshtein levels and default settings. The accuracy benchmark

@@ -139,6 +139,14 @@ def open_youth_found_by_last_name(page: Page, youth: YouthAcrossAgencies) -> Non
     expect(page.get_by_role("heading", level=1)).to_contain_text(youth.display_name)
 
 
+def filter_audit(page: Page, expected_query: str) -> None:
+    """Submit the audit log's filters and wait for the filtered page to load: reading the
+    table while the browser is still on the old page (or parsing the new one) reads a
+    table that is not the filtered one."""
+    with page.expect_navigation(url=re.compile(re.escape(expected_query)), wait_until="load"):
+        page.get_by_role("button", name="Filter").click()
+
+
 def audit_rows(page: Page) -> list[dict[str, str]]:
     """The audit table as dicts keyed by column heading (first line of each cell)."""
     headers = page.locator("#audit-table thead th").all_inner_texts()
@@ -241,7 +249,7 @@ def test_agency_administrator_sees_the_screeners_searches_and_reads_allowed_and_
     page.screenshot(path=screenshot_dir / "audit-log.png", full_page=True)
 
     page.get_by_label("User").fill(youth.screener.username)
-    page.get_by_role("button", name="Filter").click()
+    filter_audit(page, f"actor={youth.screener.username}")
     rows = audit_rows(page)
     assert rows, "the screener's events are missing from the audit log"
     assert {r["Who"] for r in rows} == {youth.screener.username}
@@ -253,7 +261,7 @@ def test_agency_administrator_sees_the_screeners_searches_and_reads_allowed_and_
 
     page.get_by_text("Refused only", exact=True).click()  # USWDS hides the box itself; people click the label
     expect(page.get_by_label("Refused only")).to_be_checked()
-    page.get_by_role("button", name="Filter").click()
+    filter_audit(page, "denied=1")
     refused = audit_rows(page)
     assert refused, "the screener's refused reads are missing from the audit log"
     assert {(r["Who"], r["Action"], r["Outcome"]) for r in refused} == {(youth.screener.username, "read", "refused")}

@@ -555,7 +555,8 @@ def _link_platform(args: argparse.Namespace) -> int:
         bars.close()
     print(f"{run.kind} linkage run {run.pk}: {run.records} records ({run.new_records} new), {run.merges} youth "
           f"merged, {run.queued} pairs queued for review, {run.kept_apart} links not made because a steward said "
-          f"not the same, {run.blocked} merges blocked by a rule")
+          f"not the same, {run.held_for_review} links held for review (conflicting dates of birth), {run.blocked} "
+          f"merges blocked by a rule")
     return 0
 
 

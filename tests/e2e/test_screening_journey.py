@@ -33,6 +33,7 @@ def test_screener_completes_a_short_form_and_sees_level_reasons_and_next_steps(
     page.get_by_role("link", name="Screen this youth").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Screen a youth")
     page.get_by_role("button", name="Start screening").click()
+    expect(page.locator("#wizard")).to_be_visible()  # the mark below goes on the wizard's window, not the old one
 
     # One domain per step: answer "No" everywhere except the clear indicator, then finish.
     # HTMX swaps each part in place: a mark left on the window survives every step.

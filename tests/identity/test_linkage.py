@@ -15,6 +15,7 @@ synthetic generator; all phones are 555 numbers and postcodes lie outside the ge
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import itertools
 from collections import Counter
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from nowrongdoor.identity.clustering import birth_of, births_agree
 from nowrongdoor.identity.linkfile import LinkFileResult, link_file
 from nowrongdoor.identity.model import DEFAULT_MODEL, ModelFile
 from nowrongdoor.synth.people import COLUMNS, REFERENCE_DATE, Record, population
@@ -101,6 +103,7 @@ class Linked:
     cluster_rows: list[dict[str, str]]
     pair_rows: list[dict[str, str]]
     person: dict[str, int]  # background record_id -> synthetic person (the truth)
+    birth_dates: dict[str, str]  # record_id -> ISO date of birth, where known
 
     @property
     def cluster(self) -> dict[str, str]:
@@ -156,7 +159,8 @@ def linked(tmp_path_factory: pytest.TempPathFactory, background: list[Record],
     result = link_file(path, out, today=REFERENCE_DATE)
     return Linked(result=result, input_ids=[r["record_id"] for r in rows],
                   cluster_rows=read_csv(out / "clusters.csv"), pair_rows=read_csv(out / "pairs.csv"),
-                  person={r.record_id: r.person for r in background})
+                  person={r.record_id: r.person for r in background},
+                  birth_dates={r["record_id"]: r["birth_date"] for r in rows if r["birth_date"]})
 
 
 def assert_one_youth(linked: Linked, records: list[dict[str, str]]) -> None:
@@ -220,7 +224,14 @@ def test_pairs_are_above_review_sorted_and_consistent_with_clusters(linked: Link
     cluster = linked.cluster
     split = [(r["record_id_l"], r["record_id_r"]) for r in links
              if cluster[r["record_id_l"]] != cluster[r["record_id_r"]]]
-    assert split == [], "pairs at or above the link threshold in different clusters"
+    # A link is left unjoined only when the two groups it would join hold conflicting
+    # dates of birth (the clustering's one rule without a steward), and it is counted.
+    assert len(split) == linked.result.kept_apart
+    births = {rid: birth_of(dt.date.fromisoformat(day)) for rid, day in linked.birth_dates.items()}
+    for left, right in split:
+        ours = {births[r] for r in linked.members(left) if r in births}
+        theirs = {births[r] for r in linked.members(right) if r in births}
+        assert any(not births_agree(a, b) for a in ours for b in theirs), linked.explain([left, right])
 
 
 def test_background_precision_at_link_threshold(linked: Linked) -> None:

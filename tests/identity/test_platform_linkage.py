@@ -196,6 +196,37 @@ def test_not_the_same_youth_is_not_overridden_through_a_third_record(world: Iden
     assert run.merges == 0 and youth_of(r1) != youth_of(r2)
 
 
+def test_a_record_without_a_birth_date_does_not_chain_two_children_into_one_youth(world: IdentityWorld) -> None:
+    """Two girls with one (rare) name in one ZIP, born three years apart, and a third
+    agency's record of that name with no date of birth (an adult age she gave, which may
+    be false for either girl) that links strongly to both. The
+    run joins the third record to one of them; the other link is held for a steward,
+    with its evidence, because the youth it would make has two conflicting birth dates."""
+    w = world
+    w.share(w.police)
+    w.share(w.clinic)
+    first, last, dob = QUENBY
+    r1 = w.record(w.cws, first, last, dob, residence_zip="96123")
+    r2 = w.record(w.police, first, last, dt.date(2009, 11, 21), residence_zip="96123")
+    r3 = w.record(w.clinic, first, last, None, residence_zip="96123", estimated_age=18,
+                  age_recorded_on=clock.today())
+
+    run = w.run()
+
+    assert (run.merges, run.held_for_review, run.kept_apart) == (1, 1, 0)
+    y1, y2, y3 = youth_of(r1), youth_of(r2), youth_of(r3)
+    assert y1 != y2 and y3 in (y1, y2)
+    other = r2 if y3 == y1 else r1
+    held = w.review(other, r3)
+    assert held.status == PairReview.OPEN and held.match_probability >= LINK
+    assert PairReview.objects.filter(status=PairReview.OPEN).count() == 1
+    event = AuditEvent.objects.get(action="identity.link_run")
+    assert event.detail["held_for_review"] == 1
+
+    run = w.run(full=True)  # a re-run holds it again and merges nothing more
+    assert (run.merges, run.held_for_review) == (0, 1) and youth_of(r1) != youth_of(r2)
+
+
 # -- decisions, merges, splits, undo ----------------------------------------------------------
 
 

@@ -5,7 +5,8 @@
 trains one on the file with ``--train``) and writes:
 
 - ``clusters.csv``: ``record_id,cluster_id``: records with the same cluster id are
-  estimated to be the same youth (joined at the model's link threshold);
+  estimated to be the same youth (joined at the model's link threshold, strongest link
+  first, never joining two groups whose dates of birth conflict: see ``clustering``);
 - ``pairs.csv``: ``record_id_l,record_id_r,match_probability`` for every scored pair at
   or above the review threshold (the pairs a person would look at, and the links).
 """
@@ -34,13 +35,15 @@ class LinkFileResult:
     links: int
     review: int
     clusters: int
+    kept_apart: int
     model: str
     seconds: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
         steps = ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items())
         return (f"linked {self.records} records into {self.clusters} youth: {self.links} pairs joined, "
-                f"{self.review} pairs for review, {self.compared} pairs compared "
+                f"{self.review} pairs for review, {self.kept_apart} links not joined (conflicting dates of birth "
+                f"in the two groups), {self.compared} pairs compared "
                 f"({self.compared / max(self.records, 1):.1f} per record); model {self.model}; {steps}")
 
 
@@ -99,7 +102,7 @@ def link_file(input_path: Path, out: Path, *, model_path: Path | None = None, re
         counts = write_outputs(con, result, out, model.thresholds)
     seconds["total"] = time.perf_counter() - started
     return LinkFileResult(records=prepared.rows, compared=result.compared, model=model.trained_on or "trained here",
-                          seconds=seconds, **counts)
+                          kept_apart=result.kept_apart, seconds=seconds, **counts)
 
 
 def write_outputs(con: duckdb.DuckDBPyConnection, result: LinkResult, out: Path, thresholds: Thresholds

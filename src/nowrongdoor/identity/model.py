@@ -41,6 +41,8 @@ import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
+from nowrongdoor.identity.clustering import cluster_links
+
 MODEL_FORMAT = 1
 FEATURES_VERSION = 2  # 2: the middle name is compared (and encoded)
 DEFAULT_MODEL = Path(__file__).with_name("content") / "linkage-model.json"
@@ -336,6 +338,7 @@ class LinkResult:
     pairs: str  # table: unique_id_l, unique_id_r, match_probability, match_weight, gamma/bf columns
     clusters: str  # table: unique_id, cluster_id
     compared: int  # pairs scored (after blocking)
+    kept_apart: int = 0  # links the clustering refused (see ``clustering``): in ``{clusters}_refused``
 
 
 def link(con: duckdb.DuckDBPyConnection, table: str, model: ModelFile, *, keep_above: float | None = None,
@@ -354,10 +357,14 @@ def link(con: duckdb.DuckDBPyConnection, table: str, model: ModelFile, *, keep_a
                     f"join_key_r AS unique_id_r FROM {blocked.physical_name}")
     predictions = linker.inference.predict(threshold_match_probability=keep, warning_mode="never")
     con.execute(f"CREATE OR REPLACE TABLE nwd_pairs AS SELECT * FROM {predictions.physical_name}")
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predictions, threshold_match_probability=model.thresholds.link)
-    con.execute(f"CREATE OR REPLACE TABLE nwd_clusters AS SELECT unique_id, cluster_id FROM {clusters.physical_name}")
-    return LinkResult(pairs="nwd_pairs", clusters="nwd_clusters", compared=compared)
+    if model.kind == "baseline":  # plain Splink: connected components
+        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+            predictions, threshold_match_probability=model.thresholds.link)
+        con.execute(f"CREATE OR REPLACE TABLE nwd_clusters AS SELECT unique_id, cluster_id "
+                    f"FROM {clusters.physical_name}")
+        return LinkResult(pairs="nwd_pairs", clusters="nwd_clusters", compared=compared)
+    clustered = cluster_links(con, table, "nwd_pairs", model.thresholds.link)
+    return LinkResult(pairs="nwd_pairs", clusters=clustered.table, compared=compared, kept_apart=clustered.refused)
 
 
 def link_new(con: duckdb.DuckDBPyConnection, table: str, new_table: str, old_table: str, model: ModelFile,

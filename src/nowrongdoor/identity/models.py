@@ -32,6 +32,9 @@ class LinkageRun(models.Model):
     merges = models.PositiveIntegerField(default=0)
     queued = models.PositiveIntegerField(default=0)
     kept_apart = models.PositiveIntegerField(default=0, help_text="Links not made because a steward said not same")
+    held_for_review = models.PositiveIntegerField(
+        default=0, help_text="Links not made because the two youth's records hold conflicting dates of birth; "
+                             "the pair waits in the review queue")
     blocked = models.PositiveIntegerField(default=0, help_text="Merges a rule stopped (e.g. two current placements)")
     error = models.TextField(blank=True)
     stage = models.CharField(max_length=10, blank=True, help_text="What a run under way is doing now")

@@ -50,6 +50,7 @@ from nowrongdoor.dictionary import vocabulary
 from nowrongdoor.directory.models import User
 from nowrongdoor.errors import AccessDenied, StaleEdit, ValidationFailed
 from nowrongdoor.identity import features
+from nowrongdoor.identity.clustering import Birth, Groups, birth_of
 from nowrongdoor.identity.model import (
     DEFAULT_MODEL,
     ModelFile,
@@ -390,36 +391,6 @@ def _pairs(con: duckdb.DuckDBPyConnection, model: ModelFile) -> list[_Pair]:
     return out
 
 
-class _Groups:
-    """Union-find over youth that refuses unions a steward's "not same" forbids."""
-
-    def __init__(self, apart: set[tuple[int, int]]) -> None:
-        self.parent: dict[int, int] = {}
-        self.members: dict[int, set[int]] = {}
-        self.apart = apart
-
-    def find(self, x: int) -> int:
-        self.parent.setdefault(x, x)
-        self.members.setdefault(x, {x})
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
-        return x
-
-    def union(self, a: int, b: int) -> bool | None:
-        """True if joined, None if already one, False if a decision keeps them apart."""
-        ra, rb = self.find(a), self.find(b)
-        if ra == rb:
-            return None
-        if any((x, y) in self.apart or (y, x) in self.apart for x in self.members[ra] for y in self.members[rb]):
-            return False
-        if len(self.members[ra]) < len(self.members[rb]):
-            ra, rb = rb, ra
-        self.parent[rb] = ra
-        self.members[ra] |= self.members.pop(rb)
-        return True
-
-
 def _model_label(path: Path, model: ModelFile) -> str:
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
     return f"{model.trained_on[:150]} (sha256 {digest})"
@@ -553,7 +524,8 @@ def run_linkage(*, actor: User, full: bool = False, model_path: Path | None = No
         raise
     record_event(actor=actor, action="identity.link_run", purpose=PURPOSE, object_type="linkage_run",
                  object_id=str(run.pk), detail={"kind": kind, "records": rows, "new": new, "merges": run.merges,
-                                                "queued": run.queued, "kept_apart": run.kept_apart})
+                                                "queued": run.queued, "kept_apart": run.kept_apart,
+                                                "held_for_review": run.held_for_review})
     return run
 
 
@@ -569,15 +541,25 @@ def _apply(run: LinkageRun, pairs: list[_Pair], model: ModelFile, actor: User, p
         records = {r for pair in not_same for r in pair}
         current = dict(SourceRecord.objects.filter(pk__in=records).values_list("pk", "youth_id"))
         apart_youth = {(current[a], current[b]) for a, b in not_same if a in current and b in current}
-    groups = _Groups(apart_youth)
     threshold = model.thresholds.link
+    linked_youth = {youth_of[r] for p in pairs if p.probability >= threshold for r in (p.left, p.right)
+                    if r in youth_of}
+    births: dict[object, set[Birth]] = defaultdict(set)
+    for youth_id, born in SourceRecord.objects.filter(youth_id__in=linked_youth, date_of_birth__isnull=False
+                                                       ).values_list("youth_id", "date_of_birth"):
+        if born is not None:
+            births[youth_id].add(birth_of(born))
+    groups = Groups(apart_youth, births)
     for pair in pairs:
         if pair.probability < threshold or (pair.left, pair.right) in decided:
             continue
         if pair.left not in youth_of or pair.right not in youth_of:
             continue
-        if groups.union(youth_of[pair.left], youth_of[pair.right]) is False:
+        joined, reason = groups.try_union(youth_of[pair.left], youth_of[pair.right])
+        if joined is False and reason == "decision":
             run.kept_apart += 1
+        elif joined is False:
+            run.held_for_review += 1
     by_root: dict[int, list[int]] = defaultdict(list)
     for youth_id in list(groups.parent):
         by_root[groups.find(youth_id)].append(youth_id)

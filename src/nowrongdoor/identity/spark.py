@@ -9,6 +9,8 @@ Everything that differs between DuckDB and Spark lives here and in ``model.DIALE
   (``arrays_overlap`` for ``list_has_any``, Splink's ``jaro_winkler`` UDF for
   ``jaro_winkler_similarity``) and its trained parameters (m, u, the prior) copied
   level by level, so both backends weigh evidence identically.
+- **Clustering** is not Spark's: the scored pairs come back to DuckDB and are clustered
+  by ``clustering.cluster_links``, the rule every other run uses.
 - **The session** registers Splink's similarity UDF jar and sets a checkpoint directory
   (Splink breaks long Spark lineages by checkpointing; without one it fails).
 
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from nowrongdoor.identity.clustering import cluster_links
 from nowrongdoor.identity.features import sql_path
 from nowrongdoor.identity.model import LinkResult, ModelFile, settings
 
@@ -90,14 +93,11 @@ def link_on_spark(con: duckdb.DuckDBPyConnection, table: str, model: ModelFile, 
     compared = int(blocked.as_spark_dataframe().count())
     predictions = linker.inference.predict(threshold_match_probability=model.thresholds.review,
                                            warning_mode="never")
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predictions, threshold_match_probability=model.thresholds.link)
-    pairs_path, clusters_path = work_dir / "pairs.parquet", work_dir / "clusters.parquet"
+    pairs_path = work_dir / "pairs.parquet"
     predictions.as_spark_dataframe().write.mode("overwrite").parquet(str(pairs_path))
-    clusters.as_spark_dataframe().select("unique_id", "cluster_id").write.mode("overwrite").parquet(
-        str(clusters_path))
     con.execute(f"CREATE OR REPLACE TABLE nwd_pairs AS SELECT * FROM read_parquet('{sql_path(pairs_path)}/*.parquet')")
-    con.execute("CREATE OR REPLACE TABLE nwd_clusters AS SELECT CAST(unique_id AS VARCHAR) AS unique_id, "
-                f"CAST(cluster_id AS VARCHAR) AS cluster_id FROM read_parquet('{sql_path(clusters_path)}/*.parquet')")
-    return LinkResult(pairs="nwd_pairs", clusters="nwd_clusters", compared=compared)
+    # The links are clustered back in DuckDB by the same rule as every other run: the
+    # pairs of a state-scale run fit on one machine even when the comparisons did not.
+    clustered = cluster_links(con, table, "nwd_pairs", model.thresholds.link)
+    return LinkResult(pairs="nwd_pairs", clusters=clustered.table, compared=compared, kept_apart=clustered.refused)
 

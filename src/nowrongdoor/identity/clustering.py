@@ -1,0 +1,195 @@
+"""Turning scored pairs into youth: clustering that will not chain two children together.
+
+Plain connected components (Splink's clustering) join transitively: if record A links to
+C and C links to B, A and B become one youth even when A and B were never compared, or
+were compared and disagree. On heavy-noise data this chains children together through a
+record with little evidence of its own (a false name, no date of birth). A wrong join is
+the worst error this platform can make: one child's history, placements and contacts
+would be shown to the workers of another.
+
+So links are joined strongest first, and a join is **refused** when
+
+- a steward has decided that a record of one group and a record of the other are not the
+  same person (``apart``), or
+- the two groups hold two known dates of birth that **conflict**: not the same date, not
+  the same date with day and month swapped, and not one character apart (the typos the
+  model itself forgives, see ``model.comparisons``).
+
+A refused link is not lost: the platform queues it for a steward (the review queue shows
+the pair and its evidence), and ``link-file`` reports how many it held apart. The rule is
+the same on every backend: the scored pairs come back to DuckDB and are clustered here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+Birth = tuple[str, str]  # (date of birth, its day/month-sorted key): ISO text, or keyed tokens when encoded
+
+
+def birth_of(born: dt.date) -> Birth:
+    """A date of birth as the linkage features write it: ISO text, and the year with the
+    smaller and the larger of month and day (the same for a day/month swap)."""
+    low, high = sorted((born.month, born.day))
+    return born.isoformat(), f"{born.year}/{low:02d}/{high:02d}"
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """At most one character substituted, inserted or deleted."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(short) and short[i] == long[i]:
+        i += 1
+    return short[i:] == long[i + 1:]
+
+
+def births_agree(a: Birth, b: Birth) -> bool:
+    """Two known dates of birth could be one child's: the same, day and month swapped, or
+    one character different (on encoded tokens only the first two can hold)."""
+    return a[0] == b[0] or a[1] == b[1] or one_edit_apart(a[0], b[0])
+
+
+class Groups:
+    """Union-find that refuses joins a steward's decision forbids or whose two groups hold
+    conflicting dates of birth. Members are any sortable ids (records or youth).
+
+    Each group's root carries what its members bring: their dates of birth, and the ids a
+    steward said they are not; a join merges the two. Nothing else is kept per member, so
+    a million records cost a few dictionaries of integers."""
+
+    def __init__(self, apart: Iterable[tuple[Any, Any]] = (), births: Mapping[Any, Iterable[Birth]] | None = None
+                 ) -> None:
+        self.parent: dict[Any, Any] = {}
+        self.size: dict[Any, int] = {}
+        self.births: dict[Any, set[Birth]] = {k: set(v) for k, v in (births or {}).items() if v}
+        self.apart: dict[Any, set[Any]] = {}
+        for a, b in apart:
+            self.apart.setdefault(a, set()).add(b)
+            self.apart.setdefault(b, set()).add(a)
+
+    def find(self, x: Any) -> Any:
+        parent = self.parent
+        if x not in parent:
+            parent[x] = x
+            self.size[x] = 1
+            return x
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:  # path compression
+            parent[x], x = root, parent[x]
+        return root
+
+    def why_not(self, ra: Any, rb: Any) -> str | None:
+        """Why the groups rooted at ``ra`` and ``rb`` may not be joined, or None."""
+        if any(self.find(y) == rb for y in self.apart.get(ra, ())):
+            return "decision"
+        left, right = self.births.get(ra), self.births.get(rb)
+        if left and right and not all(births_agree(a, b) for a in left for b in right):
+            return "dates of birth"
+        return None
+
+    def union(self, a: Any, b: Any) -> bool | None:
+        """True if joined, None if already one, False if refused (see ``why_not``)."""
+        return self.try_union(a, b)[0]
+
+    def try_union(self, a: Any, b: Any) -> tuple[bool | None, str | None]:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return None, None
+        reason = self.why_not(ra, rb)
+        if reason:
+            return False, reason
+        if self.size[ra] < self.size[rb]:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.size[ra] += self.size.pop(rb)
+        for carried in (self.births, self.apart):
+            moved = carried.pop(rb, None)
+            if moved:
+                carried.setdefault(ra, set()).update(moved)
+        return True, None
+
+    def roots(self) -> dict[Any, Any]:
+        """Every member seen, with the smallest member of its group as the group's id."""
+        root_of = {x: self.find(x) for x in self.parent}
+        label: dict[Any, Any] = {}
+        for x, root in root_of.items():
+            if root not in label or x < label[root]:
+                label[root] = x
+        return {x: label[root] for x, root in root_of.items()}
+
+
+@dataclass(frozen=True)
+class Clustered:
+    table: str  # unique_id, cluster_id: every record of the records table
+    joined: int  # links that joined two groups
+    refused: int  # links refused: in ``{table}_refused`` (unique_id_l, unique_id_r, reason)
+
+
+def cluster_links(con: duckdb.DuckDBPyConnection, records: str, pairs: str, threshold: float,
+                  out: str = "nwd_clusters") -> Clustered:
+    """Cluster the pairs of ``pairs`` (Splink's predictions, with ``dob`` and ``dob_key``
+    of each side) at or above ``threshold``, strongest first, into ``out`` with one row
+    per record of ``records``. The refused links are kept in ``{out}_refused``.
+
+    Records are numbered in DuckDB, so Python holds integers only (a million records'
+    links take a few hundred MB less than their ids and dates as Python objects)."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE nwd_links AS
+            SELECT unique_id_l, unique_id_r, dob_l, dob_key_l, dob_r, dob_key_r, match_probability
+            FROM {pairs} WHERE match_probability >= {float(threshold)!r};
+        CREATE OR REPLACE TEMP TABLE nwd_nodes AS
+            SELECT unique_id, row_number() OVER (ORDER BY unique_id) - 1 AS node, any_value(dob) AS dob,
+                   any_value(dob_key) AS dob_key
+            FROM (SELECT unique_id_l AS unique_id, dob_l AS dob, dob_key_l AS dob_key FROM nwd_links
+                  UNION ALL SELECT unique_id_r, dob_r, dob_key_r FROM nwd_links)
+            GROUP BY unique_id""")
+    edges = con.execute("""
+        SELECT a.node AS l, b.node AS r FROM nwd_links p JOIN nwd_nodes a ON a.unique_id = p.unique_id_l
+        JOIN nwd_nodes b ON b.unique_id = p.unique_id_r
+        ORDER BY p.match_probability DESC, p.unique_id_l, p.unique_id_r""").fetchnumpy()
+    births = {int(node): [(dob, key)] for node, dob, key in con.execute(
+        "SELECT node, dob, dob_key FROM nwd_nodes WHERE dob IS NOT NULL").fetchall()}
+    groups = Groups(births=births)
+    joined, refused, reasons = 0, [], []
+    for left, right in zip(edges["l"].tolist(), edges["r"].tolist(), strict=True):
+        done, reason = groups.try_union(left, right)
+        joined += bool(done)
+        if done is False:
+            refused.append((left, right))
+            reasons.append(reason or "")
+    labels = groups.roots()
+    con.register("nwd_assigned", pa.table({"node": pa.array(list(labels), pa.int64()),
+                                           "label": pa.array(list(labels.values()), pa.int64())}))
+    con.register("nwd_refused_rows", pa.table({
+        "seq": pa.array(range(len(refused)), pa.int64()), "l": pa.array([a for a, _ in refused], pa.int64()),
+        "r": pa.array([b for _, b in refused], pa.int64()), "reason": pa.array(reasons, pa.string())}))
+    try:
+        con.execute(f"""
+            CREATE OR REPLACE TABLE {out} AS
+            WITH assigned AS (
+                SELECT n.unique_id, l.unique_id AS cluster_id FROM nwd_assigned a
+                JOIN nwd_nodes n ON n.node = a.node JOIN nwd_nodes l ON l.node = a.label)
+            SELECT r.unique_id, coalesce(a.cluster_id, r.unique_id) AS cluster_id
+            FROM {records} r LEFT JOIN assigned a USING (unique_id);
+            CREATE OR REPLACE TABLE {out}_refused AS
+            SELECT a.unique_id AS unique_id_l, b.unique_id AS unique_id_r, x.reason FROM nwd_refused_rows x
+            JOIN nwd_nodes a ON a.node = x.l JOIN nwd_nodes b ON b.node = x.r ORDER BY x.seq;
+            DROP TABLE nwd_links; DROP TABLE nwd_nodes""")
+    finally:
+        con.unregister("nwd_assigned")
+        con.unregister("nwd_refused_rows")
+    return Clustered(table=out, joined=joined, refused=len(refused))

@@ -1,0 +1,148 @@
+"""Clustering links into youth without chaining two children together (``clustering``).
+
+The pairs here are written by hand in the shape Splink's predictions have (ids, the
+probability, each side's date of birth and its day/month key), so each case shows one
+rule: strongest link first, a conflicting date of birth anywhere in either group refuses
+the join, the typos the model forgives do not, a steward's decision refuses it too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nowrongdoor.identity.clustering import Groups, birth_of, births_agree, cluster_links, one_edit_apart
+
+
+def _levenshtein(a: str, b: str) -> int:
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (x != y))
+    return row[-1]
+
+
+@given(st.text(alphabet="0123-", max_size=12), st.text(alphabet="0123-", max_size=12))
+def test_one_edit_apart_is_levenshtein_at_most_one(a: str, b: str) -> None:
+    assert one_edit_apart(a, b) == (_levenshtein(a, b) <= 1)
+
+
+@pytest.mark.parametrize(("a", "b", "agree"), [
+    ("2011-03-04", "2011-03-04", True),   # the same
+    ("2011-03-04", "2011-04-03", True),   # day and month swapped
+    ("2011-03-04", "2011-03-05", True),   # one digit
+    ("2011-03-04", "2012-03-04", True),   # one digit of the year
+    ("2011-03-04", "2011-05-06", False),  # two digits
+    ("2011-03-04", "2013-08-04", False),
+])
+def test_births_agree_as_the_model_forgives(a: str, b: str, agree: bool) -> None:
+    left, right = birth_of(dt.date.fromisoformat(a)), birth_of(dt.date.fromisoformat(b))
+    assert births_agree(left, right) is agree
+    assert births_agree(right, left) is agree
+
+
+def test_birth_of_matches_the_linkage_features() -> None:
+    """The key must be the one ``features.prepare`` writes, so that groups built from the
+    platform's dates and from Splink's columns agree."""
+    con = duckdb.connect()
+    key = con.execute("SELECT year(d) || '/' || lpad(CAST(least(month(d), day(d)) AS VARCHAR), 2, '0') || '/' || "
+                      "lpad(CAST(greatest(month(d), day(d)) AS VARCHAR), 2, '0') FROM (SELECT DATE '2010-11-07' d)"
+                      ).fetchall()[0][0]
+    assert birth_of(dt.date(2010, 11, 7)) == ("2010-11-07", key)
+
+
+def _table(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str, float, str | None, str | None]],
+           records: list[str]) -> None:
+    def key(day: str | None) -> str | None:
+        return birth_of(dt.date.fromisoformat(day))[1] if day else None
+
+    con.execute("CREATE OR REPLACE TABLE recs (unique_id VARCHAR)")
+    con.executemany("INSERT INTO recs VALUES (?)", [[r] for r in records])
+    con.execute("CREATE OR REPLACE TABLE preds (unique_id_l VARCHAR, unique_id_r VARCHAR, match_probability DOUBLE, "
+                "dob_l VARCHAR, dob_key_l VARCHAR, dob_r VARCHAR, dob_key_r VARCHAR)")
+    con.executemany("INSERT INTO preds VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [[a, b, p, da, key(da), db, key(db)] for a, b, p, da, db in pairs])
+
+
+def _clusters(con: duckdb.DuckDBPyConnection) -> set[frozenset[str]]:
+    groups: dict[str, set[str]] = {}
+    for unique_id, cluster_id in con.execute("SELECT unique_id, cluster_id FROM nwd_clusters").fetchall():
+        groups.setdefault(cluster_id, set()).add(unique_id)
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_a_record_without_a_birth_date_does_not_chain_two_children() -> None:
+    """A (born 2011-03-04) and B (born 2012-09-20) are two girls; C, a street name and no
+    date of birth, links strongly to both. Connected components would make one youth of
+    all three; here C joins the stronger link and the other is refused."""
+    con = duckdb.connect()
+    _table(con, [("A", "C", 0.999, "2011-03-04", None), ("B", "C", 0.995, "2012-09-20", None)], ["A", "B", "C", "D"])
+    clustered = cluster_links(con, "recs", "preds", 0.99)
+    assert _clusters(con) == {frozenset({"A", "C"}), frozenset({"B"}), frozenset({"D"})}
+    assert clustered.refused == 1
+    assert con.execute("SELECT unique_id_l, unique_id_r, reason FROM nwd_clusters_refused").fetchall() == [
+        ("B", "C", "dates of birth")]
+    assert clustered.joined == 1
+
+
+def test_typos_and_swaps_still_join_and_links_below_the_threshold_do_not() -> None:
+    con = duckdb.connect()
+    _table(con, [
+        ("A", "B", 0.999, "2011-03-04", "2011-04-03"),  # swapped
+        ("B", "C", 0.998, "2011-04-03", "2011-03-04"),  # swapped back
+        ("C", "D", 0.997, "2011-03-04", None),
+        ("E", "F", 0.996, "2009-12-30", "2008-12-30"),  # one digit of the year
+        ("D", "E", 0.98, None, "2009-12-30"),  # below the link threshold
+    ], ["A", "B", "C", "D", "E", "F"])
+    clustered = cluster_links(con, "recs", "preds", 0.99)
+    assert _clusters(con) == {frozenset("ABCD"), frozenset("EF")}
+    assert clustered.refused == 0
+
+
+def test_every_date_in_a_group_must_agree_with_the_other_group() -> None:
+    """A swap and a typo each agree with A, but not with each other: the second is refused."""
+    con = duckdb.connect()
+    _table(con, [
+        ("A", "B", 0.999, "2011-03-04", "2011-04-03"),  # swapped
+        ("A", "C", 0.998, "2011-03-04", "2011-03-05"),  # one digit from A, three from B
+    ], ["A", "B", "C"])
+    assert cluster_links(con, "recs", "preds", 0.99).refused == 1
+    assert _clusters(con) == {frozenset("AB"), frozenset("C")}
+    assert con.execute("SELECT unique_id_l, unique_id_r FROM nwd_clusters_refused").fetchall() == [("A", "C")]
+
+
+def test_a_conflict_anywhere_in_either_group_refuses_the_join() -> None:
+    """B and C agree with each other (one digit), but C's group already holds D, whose
+    date conflicts with A in B's group: joining would put A and D in one youth."""
+    con = duckdb.connect()
+    _table(con, [
+        ("A", "B", 0.9999, "2011-03-04", None),
+        ("C", "D", 0.9998, "2011-03-05", "2011-07-15"),  # a conflict within one pair is refused too
+        ("B", "C", 0.999, None, "2011-03-05"),
+    ], ["A", "B", "C", "D"])
+    assert cluster_links(con, "recs", "preds", 0.99).refused == 1
+    assert _clusters(con) == {frozenset("ABC"), frozenset("D")}
+    assert con.execute("SELECT unique_id_l, unique_id_r FROM nwd_clusters_refused").fetchall() == [("C", "D")]
+
+
+def test_integer_ids_keep_their_type() -> None:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE recs AS SELECT CAST(range AS BIGINT) AS unique_id FROM range(1, 5)")
+    con.execute("CREATE TABLE preds AS SELECT 3::BIGINT unique_id_l, 2::BIGINT unique_id_r, 0.995 match_probability, "
+                "NULL::VARCHAR dob_l, NULL::VARCHAR dob_key_l, NULL::VARCHAR dob_r, NULL::VARCHAR dob_key_r")
+    cluster_links(con, "recs", "preds", 0.99)
+    rows = con.execute("SELECT unique_id, cluster_id, typeof(cluster_id) FROM nwd_clusters ORDER BY 1").fetchall()
+    assert rows == [(1, 1, "BIGINT"), (2, 2, "BIGINT"), (3, 2, "BIGINT"), (4, 4, "BIGINT")]
+
+
+def test_a_stewards_decision_refuses_a_join_through_any_member() -> None:
+    groups = Groups(apart=[(1, 3)])
+    assert groups.union(1, 2) is True
+    assert groups.try_union(2, 3) == (False, "decision")
+    assert groups.union(2, 1) is None
+    assert groups.roots() == {1: 1, 2: 1, 3: 3}

@@ -1,7 +1,7 @@
 """Linkage accuracy and cost: our model, plain Splink, and the privacy-preserving mode, on
 the same synthetic population, in one run.
 
-    .venv/bin/python benchmarks/linkage/accuracy.py [--people 37000] [--noise heavy] [--memory-limit 4GB]
+    .venv/bin/python benchmarks/linkage/accuracy.py [--people 37000] [--noise heavy] [--memory-limit 3GB]
                                                     [--kinds nowrongdoor,baseline,encoded]
 
 ``--people 37000`` gives about 100,000 records; ``--people 370000`` about 1,000,000.
@@ -106,7 +106,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=37_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--noise", choices=["standard", "heavy"], default="heavy")
-    parser.add_argument("--memory-limit", default="4GB")
+    parser.add_argument("--memory-limit", default="3GB")
     parser.add_argument("--kinds", default="nowrongdoor,baseline,encoded")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)

@@ -242,7 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     linkf.add_argument("--save-model", type=Path, help="with --train: save the trained model here")
     linkf.add_argument("--link-threshold", type=float, help="match probability at which records are joined")
     linkf.add_argument("--review-threshold", type=float, help="match probability from which pairs are listed")
-    linkf.add_argument("--memory-limit", default="4GB", help="DuckDB memory limit (spills to disk beyond it)")
+    linkf.add_argument("--memory-limit", default="3GB",
+                       help="DuckDB memory limit (spills to disk beyond it; the process peaks about 0.6 GB above)")
     linkf.add_argument("--backend", choices=["duckdb", "spark"], default="duckdb",
                        help="spark: link with the saved model on Spark (docs/identity-resolution.md)")
     linkf.add_argument("--spark-master", default="local[2]", help="Spark master URL (default: local, 2 cores)")

@@ -70,7 +70,7 @@ class Prepared:
     rows: int
 
 
-def connect(memory_limit: str = "4GB", temp_directory: Path | None = None, threads: int | None = None
+def connect(memory_limit: str = "3GB", temp_directory: Path | None = None, threads: int | None = None
             ) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with a memory ceiling; spills to ``temp_directory`` beyond it."""
     con = duckdb.connect()

@@ -207,8 +207,6 @@ def blocking_rules() -> list[Any]:
         block_on("name_keys", arrays_to_explode=["name_keys"]),
         block_on("first_sound", "last_sound", "sex"),
         block_on("phone"),
-        block_on("first_key", "postcode"),
-        block_on("last_sound", "zip3", "sex"),
         block_on("street_address", "zip3"),
         block_on("first_key", "middle_name"),
         block_on("first_key", "county", "birth_year_high"),

@@ -106,7 +106,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=37_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--noise", choices=["standard", "heavy"], default="heavy")
-    parser.add_argument("--memory-limit", default="3GB")
+    parser.add_argument("--memory-limit", default=features.MEMORY_LIMIT)
     parser.add_argument("--kinds", default="nowrongdoor,baseline,encoded")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)

@@ -242,8 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     linkf.add_argument("--save-model", type=Path, help="with --train: save the trained model here")
     linkf.add_argument("--link-threshold", type=float, help="match probability at which records are joined")
     linkf.add_argument("--review-threshold", type=float, help="match probability from which pairs are listed")
-    linkf.add_argument("--memory-limit", default="3GB",
-                       help="DuckDB memory limit (spills to disk beyond it; the process peaks about 0.6 GB above)")
+    linkf.add_argument("--memory-limit", help="DuckDB memory limit (default 3GB; spills to disk beyond it, and "
+                                              "the process peaks about 0.7 GiB above it)")
     linkf.add_argument("--backend", choices=["duckdb", "spark"], default="duckdb",
                        help="spark: link with the saved model on Spark (docs/identity-resolution.md)")
     linkf.add_argument("--spark-master", default="local[2]", help="Spark master URL (default: local, 2 cores)")
@@ -468,7 +468,7 @@ def _profile(args: argparse.Namespace) -> int:
 
 
 def _link_file(args: argparse.Namespace) -> int:
-    from nowrongdoor.identity.features import InputInvalid
+    from nowrongdoor.identity.features import MEMORY_LIMIT, InputInvalid
     from nowrongdoor.identity.linkfile import link_file
     from nowrongdoor.identity.model import DEFAULT_MODEL, ModelFile, Thresholds
 
@@ -492,8 +492,9 @@ def _link_file(args: argparse.Namespace) -> int:
             return 2
     try:
         result = link_file(args.input, args.out, model_path=args.model, retrain=args.train,
-                           save_model=args.save_model, thresholds=thresholds, memory_limit=args.memory_limit,
-                           encoded=args.encoded, backend=args.backend, spark_master=args.spark_master)
+                           save_model=args.save_model, thresholds=thresholds,
+                           memory_limit=args.memory_limit or MEMORY_LIMIT, encoded=args.encoded,
+                           backend=args.backend, spark_master=args.spark_master)
     except InputInvalid as exc:
         print(f"{args.input}: cannot be linked:", *exc.problems, sep="\n  ", file=sys.stderr)
         return 1

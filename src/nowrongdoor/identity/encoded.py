@@ -113,7 +113,7 @@ def encode_prepared(con: duckdb.DuckDBPyConnection, table: str, key: bytes, out:
 
 
 def encode_file(input_path: Path, key: bytes, out: Path, *, today: dt.date | None = None,
-                memory_limit: str = "3GB") -> int:
+                memory_limit: str = features.MEMORY_LIMIT) -> int:
     """At the agency: read, check and encode ``input_path`` into ``out`` (Parquet)."""
     con = features.connect(memory_limit=memory_limit)
     if features.load_file(con, input_path) == 0:

@@ -48,9 +48,10 @@ class LinkFileResult:
 
 
 def link_file(input_path: Path, out: Path, *, model_path: Path | None = None, retrain: bool = False,
-              save_model: Path | None = None, thresholds: Thresholds | None = None, memory_limit: str = "3GB",
-              today: dt.date | None = None, encoded: bool = False, backend: str = "duckdb",
-              spark_master: str = "local[2]", con: duckdb.DuckDBPyConnection | None = None) -> LinkFileResult:
+              save_model: Path | None = None, thresholds: Thresholds | None = None,
+              memory_limit: str = features.MEMORY_LIMIT, today: dt.date | None = None, encoded: bool = False,
+              backend: str = "duckdb", spark_master: str = "local[2]",
+              con: duckdb.DuckDBPyConnection | None = None) -> LinkFileResult:
     """Link ``input_path`` and write ``clusters.csv`` and ``pairs.csv`` into ``out``.
 
     ``encoded``: the input is an agency's encoded file (``encoded.encode_file``), linked

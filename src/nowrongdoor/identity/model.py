@@ -334,17 +334,18 @@ def train(con: duckdb.DuckDBPyConnection, table: str, *, kind: str = "nowrongdoo
 @dataclass(frozen=True)
 class LinkResult:
     pairs: str  # table: unique_id_l, unique_id_r, match_probability, match_weight, gamma/bf columns
-    clusters: str  # table: unique_id, cluster_id
+    clusters: str | None  # table: unique_id, cluster_id (None: not clustered)
     compared: int  # pairs scored (after blocking)
     kept_apart: int = 0  # links the clustering refused (see ``clustering``): in ``{clusters}_refused``
 
 
 def link(con: duckdb.DuckDBPyConnection, table: str, model: ModelFile, *, keep_above: float | None = None,
-         keep_blocked: str | None = None) -> LinkResult:
+         keep_blocked: str | None = None, cluster: bool = True) -> LinkResult:
     """Score every blocked pair of ``table`` and cluster at the model's link threshold.
 
     Pairs at or above ``keep_above`` (default: the review threshold) are kept in
-    ``nwd_pairs``; clusters are written to ``nwd_clusters``. ``keep_blocked`` names a
+    ``nwd_pairs``; clusters are written to ``nwd_clusters`` unless ``cluster`` is false
+    (the platform clusters youth, not records: ``services``). ``keep_blocked`` names a
     table to keep every compared pair in (for measuring blocking recall)."""
     linker = _linker(con, table, model.splink)
     keep = model.thresholds.review if keep_above is None else keep_above
@@ -355,6 +356,8 @@ def link(con: duckdb.DuckDBPyConnection, table: str, model: ModelFile, *, keep_a
                     f"join_key_r AS unique_id_r FROM {blocked.physical_name}")
     predictions = linker.inference.predict(threshold_match_probability=keep, warning_mode="never")
     con.execute(f"CREATE OR REPLACE TABLE nwd_pairs AS SELECT * FROM {predictions.physical_name}")
+    if not cluster:
+        return LinkResult(pairs="nwd_pairs", clusters=None, compared=compared)
     if model.kind == "baseline":  # plain Splink: connected components
         clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
             predictions, threshold_match_probability=model.thresholds.link)

@@ -3,13 +3,15 @@ encodings with the same features and the same Splink machinery (PRODUCT.md E3).
 
 At the agency, ``encode_file`` reads the agency's file, builds exactly the comparison
 features clear-text linkage uses (``features.prepare``), and replaces every identifying
-value with a keyed token (``encoding.token``; names, sound keys, blocking keys, dates,
-phone, street, ZIP) and every name with its keyed Bloom filter (``encoding.bloom_positions``,
-stored as bytes, compared as DuckDB bitstrings). Only coarse fields stay in clear: source,
-birth-year range, whether an adult age was stated, sex, ZIP area (3 digits) and county.
-The key never leaves the agencies; the hub never sees a name or a date of birth.
+value with a keyed token (``encoding.token``; names and their one-letter deletions, sound
+keys, blocking keys, dates, phone, street, ZIP) and every name with its keyed Bloom filter
+(``encoding.bloom_positions``, stored as bytes, compared as DuckDB bitstrings). Only coarse
+fields stay in clear: source, birth-year range, whether an adult age was stated, sex, ZIP
+area (3 digits) and county. The key never leaves the agencies; the hub never sees a name or a date of birth.
 
-At the hub, the encoded file is the prepared table. Equal tokens still mean equal values,
+At the hub, the encoded file is the prepared table, and the hub adds the spelling keys
+(``features.add_spelling_keys``) from the deletion tokens: it learns which name tokens are
+one typing error apart, as the Bloom filters already tell it. Equal tokens still mean equal values,
 so exact, nickname (given names are tokenised after the nickname table is applied),
 sound-alike, alias and day/month-swap levels work unchanged; spelling similarity is
 measured by the Dice coefficient of the Bloom filters instead of Jaro-Winkler, and the
@@ -37,7 +39,7 @@ SCALARS = {"first_name": "name", "middle_name": "name", "last_name": "name", "fi
            "first_sound": "sound", "last_sound": "sound", "dob": "dob", "dob_key": "dob_key", "phone": "phone",
            "street_address": "street", "postcode": "postcode"}
 LISTS = {"given_names": "name", "last_parts": "name", "name_tokens": "name", "alias_tokens": "name",
-         "name_keys": "name_key"}
+         "name_keys": "name_key", "first_deletions": "name", "last_deletions": "name"}
 BLOOMS = {"first_bloom": "first_name", "last_bloom": "last_name"}
 CLEAR = ("unique_id", "source", "birth_year_low", "birth_year_high", "stated_adult", "sex", "zip3", "county")
 BATCH_ROWS = 50_000
@@ -139,6 +141,7 @@ def load_encoded(con: duckdb.DuckDBPyConnection, path: Path, table: str = "recor
     duplicates = con.execute(f"SELECT unique_id FROM {table} GROUP BY 1 HAVING count(*) > 1 LIMIT 5").fetchall()
     if duplicates:
         raise features.InputInvalid([f"record_id {d[0]!r} appears more than once" for d in duplicates])
+    features.add_spelling_keys(con, table)
     return features.Prepared(table=table, rows=rows)
 
 

@@ -24,7 +24,9 @@ Features, in the domain's words:
   the two years it allows. A youth who gives a false adult age (report ch. 3) has a
   range years earlier than her real one: the model compares ranges, not ages;
 - a **day/month key** (the smaller and larger of day and month), equal when day and
-  month are swapped; ZIP code, its first three digits, county; phone digits.
+  month are swapped; ZIP code, its first three digits, county; phone digits;
+- **spelling keys** (``add_spelling_keys``), equal when a first name or surname is one
+  typing error from the other record's.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ CREATE OR REPLACE MACRO nwd_norm(s) AS
     nullif(trim(regexp_replace(lower(strip_accents(coalesce(s, ''))), '[^a-z0-9]+', ' ', 'g')), '');
 CREATE OR REPLACE MACRO nwd_codes(s) AS
     str_split(translate(regexp_replace(s, '[^a-z]', '', 'g'), 'bfpvcgjkqsxzdtlmnrhw', '111122222222334556__'), '');
+CREATE OR REPLACE MACRO nwd_deletions(s) AS CASE WHEN s IS NULL THEN [] WHEN length(s) < 4 THEN [s] ELSE
+    list_concat([s], list_transform(range(1, length(s) + 1), lambda i: s[1:i - 1] || s[i + 1:])) END;
 CREATE OR REPLACE MACRO nwd_sound(s) AS CASE WHEN s IS NULL THEN NULL ELSE
     left(regexp_replace(s, '[^a-z]', '', 'g'), 1) || rpad(left(regexp_replace(array_to_string(list_filter(
         list_filter(nwd_codes(s), lambda c: c != '_'),
@@ -187,6 +191,8 @@ CREATE OR REPLACE TEMP TABLE nwd_base AS
         list_filter(list_transform(str_split(coalesce(aliases, ''), ';'), lambda a: nwd_norm(a)),
                     lambda a: a IS NOT NULL) AS alias_names,
         CAST(try_strptime(trim(birth_date), '%Y-%m-%d') AS DATE) AS dob_date,
+        year(dob_date) || '/' || lpad(CAST(least(month(dob_date), day(dob_date)) AS VARCHAR), 2, '0') || '/' ||
+            lpad(CAST(greatest(month(dob_date), day(dob_date)) AS VARCHAR), 2, '0') AS dob_key,
         try_cast(trim(age_stated) AS INTEGER) AS age,
         coalesce(CAST(try_strptime(trim(age_recorded_on), '%Y-%m-%d') AS DATE), DATE '{today}') AS age_day,
         CASE lower(trim(coalesce(sex, ''))) WHEN 'f' THEN 'f' WHEN 'female' THEN 'f' WHEN 'girl' THEN 'f'
@@ -221,15 +227,18 @@ SELECT
     list_distinct(flatten(list_transform(b.alias_names, lambda a: str_split(a, ' ')))) AS alias_tokens,
     list_distinct(list_filter(list_concat(
         [coalesce(g.given_names[1], split_part(b.first_name, ' ', 1)) || '|' || ls.sound],
+        CASE WHEN b.last_name LIKE '% %' THEN flatten(list_transform(coalesce(g.given_names, [split_part(b.first_name,
+            ' ', 1)]), lambda n: list_transform(str_split(b.last_name, ' '), lambda p: n || '|' || nwd_sound(p))))
+            ELSE list_transform(g.given_names[2:], lambda n: n || '|' || ls.sound) END,
         CASE WHEN len(b.alias_names) = 0 THEN [] ELSE list_transform(b.alias_names, lambda a: CASE WHEN a LIKE '% %'
             THEN split_part(a, ' ', 1) || '|' || nwd_sound(a[strlen(split_part(a, ' ', 1)) + 2:])
             ELSE a || '|' || ls.sound END) END
     ), lambda k: k IS NOT NULL)) AS name_keys,
+    nwd_deletions(b.first_name) AS first_deletions,
+    nwd_deletions(b.last_name) AS last_deletions,
     strftime(b.dob_date, '%Y-%m-%d') AS dob,
     year(b.dob_date) AS dob_year,
-    CASE WHEN b.dob_date IS NOT NULL THEN year(b.dob_date) || '/' ||
-        lpad(CAST(least(month(b.dob_date), day(b.dob_date)) AS VARCHAR), 2, '0') || '/' ||
-        lpad(CAST(greatest(month(b.dob_date), day(b.dob_date)) AS VARCHAR), 2, '0') END AS dob_key,
+    b.dob_key,
     CASE WHEN b.dob_date IS NOT NULL THEN year(b.dob_date) WHEN b.age IS NOT NULL THEN year(b.age_day) - b.age - 1
         END AS birth_year_low,
     CASE WHEN b.dob_date IS NOT NULL THEN year(b.dob_date) WHEN b.age IS NOT NULL THEN year(b.age_day) - b.age
@@ -243,5 +252,56 @@ FROM base b LEFT JOIN given g USING (unique_id)
 ORDER BY b.unique_id;
 DROP TABLE nwd_base; DROP TABLE nwd_sounds;
 """)
+    add_spelling_keys(con, table)
     count: int = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     return Prepared(table=table, rows=count)
+
+
+def add_spelling_keys(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Add ``spelling_keys`` to ``table``: blocking keys that agree when one record's first
+    name or surname is one typing error away from the other's (Jocelyn Kreamekirt and
+    Jocelyn Keamekirt; Ludrea and Lusrea Washington).
+
+    Two names are **neighbours** when they share a one-letter deletion (``first_deletions``,
+    ``last_deletions``: the name and each way of deleting one letter; names of one to three
+    letters have too many neighbours and keep only themselves), which is one letter
+    inserted, deleted or changed, or two letters swapped. Every name lists itself and its
+    neighbours that are *more common* in ``table`` (ties broken by spelling), so a typing
+    error lists the name it is an error of and a common name lists almost nothing: a record
+    carries a handful of keys, not one per deletion, and records that share a name share a
+    handful of keys, not dozens. The keys: a first-name variant with the surname sound, the
+    given name with a surname variant, and a first-name variant with the day/month key.
+
+    It works on whatever the name columns hold, so the hub runs it on an encoded file's
+    tokens as well (the deletions are tokenised at the agency like any name)."""
+    con.execute(f"""
+CREATE OR REPLACE TEMP TABLE nwd_variants AS
+WITH names AS (
+    SELECT 'first' AS part, first_name AS name, count(*) AS n, any_value(first_deletions) AS deletions
+    FROM {table} WHERE first_name IS NOT NULL GROUP BY 2
+    UNION ALL
+    SELECT 'last', last_name, count(*), any_value(last_deletions)
+    FROM {table} WHERE last_name IS NOT NULL GROUP BY 2
+), deleted AS (SELECT part, name, n, unnest(deletions) AS deletion FROM names)
+SELECT a.part, a.name, list(DISTINCT b.name) AS more_common
+FROM deleted a JOIN deleted b ON a.part = b.part AND a.deletion = b.deletion AND a.name <> b.name
+WHERE b.n > a.n OR (b.n = a.n AND b.name > a.name)
+GROUP BY a.part, a.name;
+CREATE OR REPLACE TABLE {table} AS
+WITH v AS (
+    SELECT r.*,
+        list_concat([r.first_name], coalesce(f.more_common, [])) AS first_variants,
+        list_concat([r.last_name], coalesce(l.more_common, [])) AS last_variants
+    FROM {table} r
+    LEFT JOIN nwd_variants f ON f.part = 'first' AND f.name = r.first_name
+    LEFT JOIN nwd_variants l ON l.part = 'last' AND l.name = r.last_name
+)
+SELECT * EXCLUDE (first_variants, last_variants),
+    list_distinct(list_filter(list_concat(
+        list_transform(first_variants, lambda v: 'f|' || v || '|' || last_sound),
+        list_transform(last_variants, lambda v: 'l|' || first_key || '|' || v),
+        list_transform(first_variants, lambda v: 'd|' || v || '|' || dob_key)
+    ), lambda k: k IS NOT NULL)) AS spelling_keys
+FROM v ORDER BY unique_id;
+DROP TABLE nwd_variants;
+""")

@@ -44,7 +44,7 @@ from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from nowrongdoor.identity.clustering import cluster_links
 
 MODEL_FORMAT = 1
-FEATURES_VERSION = 2  # 2: the middle name is compared (and encoded)
+FEATURES_VERSION = 3  # 2: the middle name is compared (and encoded); 3: spelling keys for blocking
 DEFAULT_MODEL = Path(__file__).with_name("content") / "linkage-model.json"
 
 logging.getLogger("splink").setLevel(logging.WARNING)
@@ -205,6 +205,7 @@ def blocking_rules() -> list[Any]:
         block_on("dob_key", "substr(first_key, 1, 1)", "sex"),
         block_on("dob_key", "last_sound"),
         block_on("name_keys", arrays_to_explode=["name_keys"]),
+        block_on("spelling_keys", arrays_to_explode=["spelling_keys"]),
         block_on("first_sound", "last_sound", "sex"),
         block_on("phone"),
         block_on("street_address", "zip3"),

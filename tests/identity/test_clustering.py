@@ -15,7 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nowrongdoor.identity.clustering import Groups, birth_of, births_agree, cluster_links, one_edit_apart
+from nowrongdoor.identity.clustering import Birth, Groups, birth_of, births_agree, cluster_links, one_edit_apart
+from nowrongdoor.identity.encoded import date_parts
+from nowrongdoor.identity.encoding import token
 
 
 def _levenshtein(a: str, b: str) -> int:
@@ -53,7 +55,53 @@ def test_birth_of_matches_the_linkage_features() -> None:
     key = con.execute("SELECT year(d) || '/' || lpad(CAST(least(month(d), day(d)) AS VARCHAR), 2, '0') || '/' || "
                       "lpad(CAST(greatest(month(d), day(d)) AS VARCHAR), 2, '0') FROM (SELECT DATE '2010-11-07' d)"
                       ).fetchall()[0][0]
-    assert birth_of(dt.date(2010, 11, 7)) == ("2010-11-07", key)
+    assert birth_of(dt.date(2010, 11, 7)) == Birth("2010-11-07", key, ())
+
+
+def _encoded_birth(day: str, key: bytes) -> Birth:
+    """A date of birth as the hub sees it: keyed tokens, and hashes of its parts' tokens."""
+    born = birth_of(dt.date.fromisoformat(day))
+    return Birth(token(key, "dob", born.date), token(key, "dob_key", born.key),
+                 tuple(hash(token(key, "dob_part", part)) for part in date_parts(day)))
+
+
+@pytest.mark.parametrize(("a", "b", "agree"), [
+    ("2011-03-04", "2011-03-04", True),   # the same
+    ("2011-03-04", "2011-04-03", True),   # day and month swapped
+    ("2011-03-04", "2011-03-05", True),   # only the day
+    ("2011-03-04", "2012-03-04", True),   # only the year
+    ("2011-03-04", "2011-11-04", True),   # only the month, by two characters: tokens cannot tell
+    ("2011-03-04", "2011-05-06", False),  # month and day
+    ("2011-03-04", "2013-08-04", False),  # year and month
+])
+def test_encoded_births_agree_when_only_one_of_year_month_and_day_differs(a: str, b: str, agree: bool) -> None:
+    key = b"k" * 32
+    left, right = _encoded_birth(a, key), _encoded_birth(b, key)
+    assert a == b or left.date != right.date  # tokens, not dates: nothing to read an edit from
+    assert births_agree(left, right) is agree
+    assert births_agree(right, left) is agree
+
+
+def test_encoded_clustering_reads_the_date_parts_of_the_records() -> None:
+    """On an encoded file (``dob_parts`` in the records), a typo in the day joins and two
+    parts different refuse, as the tokens of whole dates alone could not tell."""
+    key = b"k" * 32
+    con = duckdb.connect()
+    days = {"a": "2011-03-04", "b": "2011-03-05", "c": "2011-05-06"}
+    con.execute("CREATE TABLE recs (unique_id VARCHAR, dob_parts VARCHAR[])")
+    con.executemany("INSERT INTO recs VALUES (?, ?)",
+                    [[r, [token(key, "dob_part", p) for p in date_parts(d)]] for r, d in days.items()])
+    born = {r: _encoded_birth(d, key) for r, d in days.items()}
+    con.execute("CREATE TABLE preds (unique_id_l VARCHAR, unique_id_r VARCHAR, match_probability DOUBLE, "
+                "dob_l VARCHAR, dob_key_l VARCHAR, dob_r VARCHAR, dob_key_r VARCHAR)")
+    con.executemany("INSERT INTO preds VALUES (?, ?, ?, ?, ?, ?, ?)", [
+        [left, right, p, born[left].date, born[left].key, born[right].date, born[right].key]
+        for left, right, p in (("a", "b", 0.999), ("b", "c", 0.995))])
+    result = cluster_links(con, "recs", "preds", 0.99)
+    clusters = dict(con.execute("SELECT unique_id, cluster_id FROM nwd_clusters").fetchall())
+    assert result.table == "nwd_clusters"
+    assert clusters["a"] == clusters["b"] != clusters["c"]
+    assert result.refused == 1
 
 
 def _table(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str, float, str | None, str | None]],

@@ -87,6 +87,17 @@ def test_a_day_month_swap_shares_the_day_month_token_but_not_the_date_token(tmp_
     assert a["dob"] != b["dob"]
 
 
+def test_a_wrong_digit_shares_two_date_part_tokens_and_two_wrong_parts_share_none(tmp_path: Path) -> None:
+    base = {"first_name": "Quenby", "last_name": "Marlowitz", "sex": "female"}
+    rows = [{**base, "record_id": r, "birth_date": d}
+            for r, d in (("a", "2012-03-04"), ("b", "2012-03-07"), ("c", "2012-05-07"), ("d", ""))]
+    a, b, c, d = _encode(tmp_path, KEY, rows, "parts")
+    assert len(set(a["dob_parts"]) & set(b["dob_parts"])) == 1  # year and month: only the day differs
+    assert not set(a["dob_parts"]) & set(c["dob_parts"])  # month and day differ
+    assert d["dob_parts"] == []
+    assert not any("2012" in part for part in a["dob_parts"])
+
+
 def test_name_filters_keep_close_names_close_and_different_names_apart() -> None:
     close = dice(names_filter(KEY, "destiny"), names_filter(KEY, "destinee"))
     apart = dice(names_filter(KEY, "destiny"), names_filter(KEY, "maria"))

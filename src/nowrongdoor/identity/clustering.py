@@ -13,7 +13,8 @@ So links are joined strongest first, and a join is **refused** when
   same person (``apart``), or
 - the two groups hold two known dates of birth that **conflict**: not the same date, not
   the same date with day and month swapped, and not one character apart (the typos the
-  model itself forgives, see ``model.comparisons``).
+  model itself forgives, see ``model.comparisons``; on an encoded file, not only one of
+  year, month and day different).
 
 A refused link is not lost: the platform queues it for a steward (the review queue shows
 the pair and its evidence), and ``link-file`` reports how many it held apart. The rule is
@@ -25,19 +26,26 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import pyarrow as pa
 
-Birth = tuple[str, str]  # (date of birth, its day/month-sorted key): ISO text, or keyed tokens when encoded
+
+class Birth(NamedTuple):
+    """A known date of birth as the linkage features carry it: ISO text and its day/month
+    key in clear text; keyed tokens of both, and of its parts, when encoded."""
+
+    date: str
+    key: str  # the year with the smaller and the larger of month and day (a swap keeps it)
+    parts: tuple[int, ...] = ()  # encoded only: hashes of the year-month, year-day and month-day tokens
 
 
 def birth_of(born: dt.date) -> Birth:
     """A date of birth as the linkage features write it: ISO text, and the year with the
     smaller and the larger of month and day (the same for a day/month swap)."""
     low, high = sorted((born.month, born.day))
-    return born.isoformat(), f"{born.year}/{low:02d}/{high:02d}"
+    return Birth(born.isoformat(), f"{born.year}/{low:02d}/{high:02d}")
 
 
 def one_edit_apart(a: str, b: str) -> bool:
@@ -57,8 +65,13 @@ def one_edit_apart(a: str, b: str) -> bool:
 
 def births_agree(a: Birth, b: Birth) -> bool:
     """Two known dates of birth could be one child's: the same, day and month swapped, or
-    one character different (on encoded tokens only the first two can hold)."""
-    return a[0] == b[0] or a[1] == b[1] or one_edit_apart(a[0], b[0])
+    one character different. Encoded dates cannot show a character, only their parts: there
+    the third case is "only one of year, month and day different" (two parts' tokens agree)."""
+    if a.date == b.date or a.key == b.key:
+        return True
+    if a.parts and b.parts:
+        return not set(a.parts).isdisjoint(b.parts)
+    return one_edit_apart(a.date, b.date)
 
 
 class Groups:
@@ -161,8 +174,12 @@ def cluster_links(con: duckdb.DuckDBPyConnection, records: str, pairs: str, thre
         SELECT a.node AS l, b.node AS r FROM nwd_links p JOIN nwd_nodes a ON a.unique_id = p.unique_id_l
         JOIN nwd_nodes b ON b.unique_id = p.unique_id_r
         ORDER BY p.match_probability DESC, p.unique_id_l, p.unique_id_r""").fetchnumpy()
-    births = {int(node): [(dob, key)] for node, dob, key in con.execute(
-        "SELECT node, dob, dob_key FROM nwd_nodes WHERE dob IS NOT NULL").fetchall()}
+    columns = {c[0] for c in con.execute(f"SELECT * FROM {records} LIMIT 0").description}
+    parts = ("list_transform(r.dob_parts, lambda p: hash(p))" if "dob_parts" in columns else "[]",
+             f"JOIN {records} r USING (unique_id)" if "dob_parts" in columns else "")
+    births = {int(node): [Birth(dob, key, tuple(hashes))] for node, dob, key, hashes in con.execute(
+        f"SELECT n.node, n.dob, n.dob_key, {parts[0]} FROM nwd_nodes n {parts[1]} WHERE n.dob IS NOT NULL"
+    ).fetchall()}
     groups = Groups(births=births)
     joined, refused, reasons = 0, [], []
     for left, right in zip(edges["l"].tolist(), edges["r"].tolist(), strict=True):

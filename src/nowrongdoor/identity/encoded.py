@@ -14,8 +14,9 @@ At the hub, the encoded file is the prepared table, and the hub adds the spellin
 one typing error apart, as the Bloom filters already tell it. Equal tokens still mean equal values,
 so exact, nickname (given names are tokenised after the nickname table is applied),
 sound-alike, alias and day/month-swap levels work unchanged; spelling similarity is
-measured by the Dice coefficient of the Bloom filters instead of Jaro-Winkler, and the
-"one character different" date level is dropped (a token cannot show it).
+measured by the Dice coefficient of the Bloom filters instead of edit distance, and the
+"one character different" date level becomes "one of year, month and day different"
+(tokens of the date's year-month, year-day and month-day: two agree when one part differs).
 See docs/privacy-preserving-linkage.md for the threat model.
 """
 
@@ -75,11 +76,22 @@ class _Encoder:
         return cached
 
 
+def date_parts(dob: str | None) -> list[str]:
+    """An ISO date's year-month, year-day and month-day: two dates share one exactly when
+    only one of year, month and day differs (the "one character different" that a token of
+    the whole date cannot show)."""
+    if not dob:
+        return []
+    year, month, day = dob.split("-")
+    return [f"ym|{year}-{month}", f"yd|{year}-{day}", f"md|{month}-{day}"]
+
+
 def _schema() -> pa.Schema:
     fields: list[pa.Field[Any]] = [pa.field("unique_id", pa.string()), pa.field("source", pa.string())]
     fields += [pa.field(c, pa.string()) for c in SCALARS]
     fields += [pa.field(c, pa.list_(pa.string())) for c in LISTS]
     fields += [pa.field(c, pa.binary()) for c in BLOOMS]
+    fields += [pa.field("dob_parts", pa.list_(pa.string()))]
     fields += [pa.field("birth_year_low", pa.int64()), pa.field("birth_year_high", pa.int64()),
                pa.field("stated_adult", pa.bool_()), pa.field("sex", pa.string()), pa.field("zip3", pa.string()),
                pa.field("county", pa.string())]
@@ -107,6 +119,8 @@ def encode_prepared(con: duckdb.DuckDBPyConnection, table: str, key: bytes, out:
                                    for values in data[column]]
             for column, source in BLOOMS.items():
                 encoded[column] = [encoder.bloom(v) for v in data[source]]
+            encoded["dob_parts"] = [[t for t in (encoder.token("dob_part", part) for part in date_parts(d)) if t]
+                                    for d in data["dob"]]
             writer.write_table(pa.table(encoded, schema=schema))
             written += batch.num_rows
             if progress:

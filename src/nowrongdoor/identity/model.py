@@ -44,7 +44,7 @@ from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from nowrongdoor.identity.clustering import cluster_links
 
 MODEL_FORMAT = 1
-FEATURES_VERSION = 3  # 2: the middle name is compared (and encoded); 3: spelling keys for blocking
+FEATURES_VERSION = 3  # 2: middle name compared; 3: spelling keys, encoded date parts
 DEFAULT_MODEL = Path(__file__).with_name("content") / "linkage-model.json"
 
 logging.getLogger("splink").setLevel(logging.WARNING)
@@ -119,13 +119,16 @@ def _dice(column: str, at_least: float) -> str:
 def comparisons(encoded: bool = False, dialect: str = "duckdb") -> list[cl.CustomComparison]:
     """Our comparisons, most specific level first. ``encoded``: the privacy-preserving
     variant, where spelling similarity is the Dice coefficient of the names' Bloom
-    filters and a date cannot be "one character different" (DuckDB only)."""
+    filters and a date is "one of year, month and day different" where clear text sees "one
+    character different" (DuckDB only)."""
     q = _Sql(dialect)
     if encoded and dialect != "duckdb":
         raise ValueError("the privacy-preserving comparisons run on DuckDB only (Bloom filters as bitstrings)")
     first_alike = _dice("first_bloom", 0.7) if encoded else q.alike("first_name")
     last_alike = _dice("last_bloom", 0.7) if encoded else q.alike("last_name")
-    one_off = [] if encoded else [_level(q.edits("dob", 1), "one character different")]
+    one_off = [_level(f"dob_l IS NOT NULL AND dob_r IS NOT NULL AND {q.overlap('dob_parts_l', 'dob_parts_r')}",
+                      "one of year, month and day different")] if encoded else [
+        _level(q.edits("dob", 1), "one character different")]
     street_alike = [] if encoded else [_level(q.alike("street_address"), "spelled alike")]
     return [
         cl.CustomComparison([

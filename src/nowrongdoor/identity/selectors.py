@@ -46,6 +46,7 @@ LEVELS = {
     "an alias is the other's name": gettext_noop("an alias is the other's name"),
     "same date of birth": gettext_noop("same date of birth"), "day and month swapped": gettext_noop(
         "day and month swapped"), "one character different": gettext_noop("one character different"),
+    "one of year, month and day different": gettext_noop("one of year, month and day different"),
     "different dates of birth": gettext_noop("different dates of birth"),
     "birth years overlap": gettext_noop("birth years overlap"),
     "stated an adult age: plausibly a false one": gettext_noop("stated an adult age: plausibly a false one"),

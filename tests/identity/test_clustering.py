@@ -11,11 +11,20 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nowrongdoor.identity.clustering import Birth, Groups, birth_of, births_agree, cluster_links, one_edit_apart
+from nowrongdoor.identity.clustering import (
+    Birth,
+    Groups,
+    _cluster_edges,
+    birth_of,
+    births_agree,
+    cluster_links,
+    one_edit_apart,
+)
 from nowrongdoor.identity.encoded import date_parts
 from nowrongdoor.identity.encoding import token
 
@@ -194,3 +203,31 @@ def test_a_stewards_decision_refuses_a_join_through_any_member() -> None:
     assert groups.try_union(2, 3) == (False, "decision")
     assert groups.union(2, 1) is None
     assert groups.roots() == {1: 1, 2: 1, 3: 3}
+
+
+@given(st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11)), max_size=30),
+       st.dictionaries(st.integers(0, 11), st.sampled_from(["2011-03-04", "2011-04-03", "2011-03-05", "2012-07-09",
+                                                            "2013-01-02"]), max_size=8))
+def test_splitting_by_component_gives_what_every_edge_through_groups_gives(
+        edges: list[tuple[int, int]], born: dict[int, str]) -> None:
+    """``_cluster_edges`` sends only the components holding a conflict through ``Groups``;
+    the labels, joins and refusals must be those of sending every edge through it."""
+    edges = [(a, b) for a, b in edges if a != b]
+    nodes = sorted({x for edge in edges for x in edge})
+    number = {x: i for i, x in enumerate(nodes)}  # nodes 0 .. n-1, as cluster_links numbers them
+    births = {number[x]: [birth_of(dt.date.fromisoformat(d))] for x, d in born.items() if x in number}
+    left = np.array([number[a] for a, _ in edges], dtype=np.int64)
+    right = np.array([number[b] for _, b in edges], dtype=np.int64)
+    labels, joined, refused, reasons = _cluster_edges(left, right, births)
+
+    groups = Groups(births=births)
+    expected_joined, expected_refused = 0, []
+    for a, b in zip(left.tolist(), right.tolist(), strict=True):
+        done = groups.union(a, b)
+        expected_joined += bool(done)
+        if done is False:
+            expected_refused.append((a, b))
+    roots = groups.roots()
+    assert labels.tolist() == [roots[i] for i in range(len(nodes))]
+    assert (joined, refused) == (expected_joined, expected_refused)
+    assert reasons == ["dates of birth"] * len(refused)

@@ -24,12 +24,18 @@ the same on every backend: the scored pairs come back to DuckDB and are clustere
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import combinations
 from typing import Any, NamedTuple
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+from numpy.typing import NDArray
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 
 class Birth(NamedTuple):
@@ -152,6 +158,51 @@ class Clustered:
     refused: int  # links refused: in ``{table}_refused`` (unique_id_l, unique_id_r, reason)
 
 
+def _cluster_edges(left: NDArray[np.int64], right: NDArray[np.int64], births: dict[int, list[Birth]]
+                   ) -> tuple[NDArray[np.int64], int, list[tuple[int, int]], list[str]]:
+    """Cluster nodes ``0 .. n-1`` joined by the edges ``left[i] - right[i]`` (strongest
+    first): each node's label (the smallest node of its cluster), the joins made, and the
+    links refused with their reasons.
+
+    A component of the graph whose known dates of birth all agree with each other cannot
+    refuse any join, so it becomes one cluster whatever the order; only the components that
+    hold a conflict go through ``Groups`` edge by edge, in order. The result is the same as
+    taking every edge through ``Groups`` (tested), in a fraction of the time: at 1,000,000
+    records most components have no conflict."""
+    n = int(max(left.max(initial=-1), right.max(initial=-1))) + 1
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), 0, [], []
+    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
+    _, component = connected_components(graph, directed=False)
+    smallest = np.full(n, n, dtype=np.int64)
+    np.minimum.at(smallest, component, np.arange(n, dtype=np.int64))
+    labels: NDArray[np.int64] = smallest[component]
+    by_component: dict[int, set[Birth]] = defaultdict(set)
+    for node, known in births.items():
+        by_component[int(component[node])].update(known)
+    conflicted = np.zeros(len(smallest), dtype=bool)
+    for comp, held in by_component.items():
+        if len(held) > 1 and not all(births_agree(a, b) for a, b in combinations(held, 2)):
+            conflicted[comp] = True
+    sizes = np.bincount(component, minlength=len(smallest))
+    joined = int((sizes[~conflicted] - 1).clip(min=0).sum())
+    refused: list[tuple[int, int]] = []
+    reasons: list[str] = []
+    hard = conflicted[component[left]]
+    if hard.any():
+        hard_births = {node: known for node, known in births.items() if conflicted[component[node]]}
+        groups = Groups(births=hard_births)
+        for a, b in zip(left[hard].tolist(), right[hard].tolist(), strict=True):
+            done, reason = groups.try_union(a, b)
+            joined += bool(done)
+            if done is False:
+                refused.append((a, b))
+                reasons.append(reason or "")
+        for node, label in groups.roots().items():
+            labels[node] = label
+    return labels, joined, refused, reasons
+
+
 def cluster_links(con: duckdb.DuckDBPyConnection, records: str, pairs: str, threshold: float,
                   out: str = "nwd_clusters") -> Clustered:
     """Cluster the pairs of ``pairs`` (Splink's predictions, with ``dob`` and ``dob_key``
@@ -180,17 +231,9 @@ def cluster_links(con: duckdb.DuckDBPyConnection, records: str, pairs: str, thre
     births = {int(node): [Birth(dob, key, tuple(hashes))] for node, dob, key, hashes in con.execute(
         f"SELECT n.node, n.dob, n.dob_key, {parts[0]} FROM nwd_nodes n {parts[1]} WHERE n.dob IS NOT NULL"
     ).fetchall()}
-    groups = Groups(births=births)
-    joined, refused, reasons = 0, [], []
-    for left, right in zip(edges["l"].tolist(), edges["r"].tolist(), strict=True):
-        done, reason = groups.try_union(left, right)
-        joined += bool(done)
-        if done is False:
-            refused.append((left, right))
-            reasons.append(reason or "")
-    labels = groups.roots()
-    con.register("nwd_assigned", pa.table({"node": pa.array(list(labels), pa.int64()),
-                                           "label": pa.array(list(labels.values()), pa.int64())}))
+    labels, joined, refused, reasons = _cluster_edges(edges["l"], edges["r"], births)
+    con.register("nwd_assigned", pa.table({"node": pa.array(np.arange(len(labels)), pa.int64()),
+                                           "label": pa.array(labels, pa.int64())}))
     con.register("nwd_refused_rows", pa.table({
         "seq": pa.array(range(len(refused)), pa.int64()), "l": pa.array([a for a, _ in refused], pa.int64()),
         "r": pa.array([b for _, b in refused], pa.int64()), "reason": pa.array(reasons, pa.string())}))

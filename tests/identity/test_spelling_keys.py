@@ -154,28 +154,3 @@ def test_an_encoded_file_gives_the_hub_the_same_spelling_keys_as_tokens(tmp_path
     load_encoded(con, tmp_path / "both.parquet")
     keys = column(con, "spelling_keys")
     assert not set(keys["J-1"]) & set(keys["J-2"])
-
-
-def blocked_pairs(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
-    linker = _linker(con, "records", ModelFile.load(DEFAULT_MODEL).splink)
-    blocked = linker.inference.compute_blocked_pairs_for_predict()
-    return set(con.execute(f"SELECT join_key_l, join_key_r FROM {blocked.physical_name}").fetchall())  # noqa: S608
-
-
-def test_an_adult_age_under_a_street_name_meets_the_real_first_name_in_the_same_county(tmp_path: Path) -> None:
-    """Arrested as "Candy Pyrbeck", 19, with "Marisol" recorded as an alias; her child
-    welfare record is Marisol Wexcombe, born 2011, in the same county. Nothing else is
-    shared: no phone, no address, another surname. The pair is compared (and so scored;
-    the evidence decides whether it reaches a steward), both ways round the record ids,
-    and not when the counties differ or the real birth year is too late for the lie."""
-    adult = {"age_stated": "19", "age_recorded_on": "2025-09-14", "aliases": "Marisol", "county": "Fir County"}
-    rows = [row("A-1", "Marisol", "Wexcombe", "2011-04-02", county="Fir County"),
-            row("B-0", "Candy", "Pyrbeck", **adult),
-            row("C-9", "Candy", "Pyrbeck", **{**adult, "county": "Elm County"}),
-            row("Z-2", "Marisol", "Quorlanby", "2019-04-02", county="Fir County")]
-    pairs = blocked_pairs(prepared(tmp_path, rows))
-    assert ("A-1", "B-0") in pairs  # the adult record has the larger id
-    assert ("A-1", "C-9") not in pairs  # another county
-    assert ("B-0", "Z-2") not in pairs  # born 2019: more than seven years after a stated 19
-    rows[0]["record_id"] = "Z-1"
-    assert ("B-0", "Z-1") in blocked_pairs(prepared(tmp_path, rows))  # the adult record has the smaller id

@@ -37,7 +37,6 @@ from nowrongdoor.identity.encoding import BLOOM_BITS, bigrams, bloom_positions, 
 # Tokenised columns and the token namespace of each (columns compared with each other
 # share a namespace: given names meet name tokens, alias tokens meet surname parts).
 SCALARS = {"first_name": "name", "middle_name": "name", "last_name": "name", "first_key": "name",
-           "adult_alias": "name",
            "first_sound": "sound", "last_sound": "sound", "dob": "dob", "dob_key": "dob_key", "phone": "phone",
            "street_address": "street", "postcode": "postcode"}
 LISTS = {"given_names": "name", "last_parts": "name", "name_tokens": "name", "alias_tokens": "name",

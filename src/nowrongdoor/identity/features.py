@@ -27,9 +27,6 @@ Features, in the domain's words:
   month are swapped; ZIP code, its first three digits, county; phone digits;
 - **spelling keys** (``add_spelling_keys``), equal when a first name or surname is one
   typing error from the other record's.
-- the **adult alias**: on a record that stated an adult age and no date of birth, its
-  first one-word alias as a given name (``first_key``'s form), so a youth arrested under a
-  street name with her real first name recorded as an alias meets her other records.
 """
 
 from __future__ import annotations
@@ -247,10 +244,6 @@ SELECT
     CASE WHEN b.dob_date IS NOT NULL THEN year(b.dob_date) WHEN b.age IS NOT NULL THEN year(b.age_day) - b.age
         END AS birth_year_high,
     coalesce(b.dob_date IS NULL AND b.age >= 18, false) AS stated_adult,
-    CASE WHEN b.dob_date IS NULL AND b.age >= 18 THEN coalesce(
-        (SELECT min(n.given) FROM nwd_nicknames n
-         WHERE n.form = list_filter(b.alias_names, lambda a: a NOT LIKE '% %')[1]),
-        list_filter(b.alias_names, lambda a: a NOT LIKE '% %')[1]) END AS adult_alias,
     b.sex, b.street_address, b.city, b.postcode, left(b.postcode, 3) AS zip3, b.county,
     b.phone_digits AS phone
 FROM base b LEFT JOIN given g USING (unique_id)

@@ -214,16 +214,7 @@ def blocking_rules() -> list[Any]:
         block_on("street_address", "zip3"),
         block_on("first_key", "middle_name"),
         block_on("first_key", "county", "birth_year_high"),
-        *(_ADULT_ALIAS.format(adult=a, other=b) for a, b in (("l", "r"), ("r", "l"))),
     ]
-
-
-# A record that stated an adult age, whose one-word alias is the other's given name in the
-# same county, born up to seven years later than the adult age allows (report ch. 3: the
-# false name and the false age given on arrest, the real first name recorded as an alias).
-# Both ways round: Splink compares each pair once, with the smaller record id on the left.
-_ADULT_ALIAS = ("{adult}.adult_alias = {other}.first_key AND {adult}.county = {other}.county AND "
-                "{other}.birth_year_low BETWEEN {adult}.birth_year_high AND {adult}.birth_year_high + 7")
 
 
 def settings(encoded: bool = False, dialect: str = "duckdb") -> SettingsCreator:

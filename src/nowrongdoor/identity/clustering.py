@@ -173,19 +173,18 @@ def _cluster_edges(left: NDArray[np.int64], right: NDArray[np.int64], births: di
     if n == 0:
         return np.zeros(0, dtype=np.int64), 0, [], []
     graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
-    _, component = connected_components(graph, directed=False)
-    smallest = np.full(n, n, dtype=np.int64)
+    count, component = connected_components(graph, directed=False)
+    smallest = np.full(count, n, dtype=np.int64)
     np.minimum.at(smallest, component, np.arange(n, dtype=np.int64))
     labels: NDArray[np.int64] = smallest[component]
     by_component: dict[int, set[Birth]] = defaultdict(set)
     for node, known in births.items():
         by_component[int(component[node])].update(known)
-    conflicted = np.zeros(len(smallest), dtype=bool)
+    conflicted = np.zeros(count, dtype=bool)
     for comp, held in by_component.items():
         if len(held) > 1 and not all(births_agree(a, b) for a, b in combinations(held, 2)):
             conflicted[comp] = True
-    sizes = np.bincount(component, minlength=len(smallest))
-    joined = int((sizes[~conflicted] - 1).clip(min=0).sum())
+    joined = int((np.bincount(component, minlength=count)[~conflicted] - 1).sum())  # a tree's joins
     refused: list[tuple[int, int]] = []
     reasons: list[str] = []
     hard = conflicted[component[left]]
@@ -225,12 +224,11 @@ def cluster_links(con: duckdb.DuckDBPyConnection, records: str, pairs: str, thre
         SELECT a.node AS l, b.node AS r FROM nwd_links p JOIN nwd_nodes a ON a.unique_id = p.unique_id_l
         JOIN nwd_nodes b ON b.unique_id = p.unique_id_r
         ORDER BY p.match_probability DESC, p.unique_id_l, p.unique_id_r""").fetchnumpy()
-    columns = {c[0] for c in con.execute(f"SELECT * FROM {records} LIMIT 0").description}
-    parts = ("list_transform(r.dob_parts, lambda p: hash(p))" if "dob_parts" in columns else "[]",
-             f"JOIN {records} r USING (unique_id)" if "dob_parts" in columns else "")
+    encoded = "dob_parts" in {c[0] for c in con.execute(f"SELECT * FROM {records} LIMIT 0").description}
+    parts, join = (("list_transform(r.dob_parts, lambda p: hash(p))", f"JOIN {records} r USING (unique_id)")
+                   if encoded else ("[]", ""))
     births = {int(node): [Birth(dob, key, tuple(hashes))] for node, dob, key, hashes in con.execute(
-        f"SELECT n.node, n.dob, n.dob_key, {parts[0]} FROM nwd_nodes n {parts[1]} WHERE n.dob IS NOT NULL"
-    ).fetchall()}
+        f"SELECT n.node, n.dob, n.dob_key, {parts} FROM nwd_nodes n {join} WHERE n.dob IS NOT NULL").fetchall()}
     labels, joined, refused, reasons = _cluster_edges(edges["l"], edges["r"], births)
     con.register("nwd_assigned", pa.table({"node": pa.array(np.arange(len(labels)), pa.int64()),
                                            "label": pa.array(labels, pa.int64())}))

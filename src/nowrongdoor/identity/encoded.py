@@ -7,12 +7,13 @@ value with a keyed token (``encoding.token``; names and their one-letter deletio
 keys, blocking keys, dates, phone, street, ZIP) and every name with its keyed Bloom filter
 (``encoding.bloom_positions``, stored as bytes, compared as DuckDB bitstrings). Only coarse
 fields stay in clear: source, birth-year range, whether an adult age was stated, sex, ZIP
-area (3 digits) and county. The key never leaves the agencies; the hub never sees a name or a date of birth.
+area (3 digits) and county. The key never leaves the agencies; the hub never sees a name
+or a date of birth.
 
 At the hub, the encoded file is the prepared table, and the hub adds the spelling keys
 (``features.add_spelling_keys``) from the deletion tokens: it learns which name tokens are
-one typing error apart, as the Bloom filters already tell it. Equal tokens still mean equal values,
-so exact, nickname (given names are tokenised after the nickname table is applied),
+one typing error apart, as the Bloom filters already tell it. Equal tokens still mean
+equal values, so exact, nickname (given names are tokenised after the nickname table is applied),
 sound-alike, alias and day/month-swap levels work unchanged; spelling similarity is
 measured by the Dice coefficient of the Bloom filters instead of edit distance, and the
 "one character different" date level becomes "one of year, month and day different"

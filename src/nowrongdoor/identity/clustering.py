@@ -11,10 +11,13 @@ So links are joined strongest first, and a join is **refused** when
 
 - a steward has decided that a record of one group and a record of the other are not the
   same person (``apart``), or
-- the two groups hold two known dates of birth that **conflict**: not the same date, not
-  the same date with day and month swapped, and not one character apart (the typos the
-  model itself forgives, see ``model.comparisons``; on an encoded file, not only one of
-  year, month and day different).
+- the two groups' known dates of birth **conflict**: no one of them could be the child's
+  real date with every other a recording error of it. A recording error is the date with
+  day and month swapped, or with only one of year, month and day different (a wrong digit,
+  also where it carries: 2009 and 2010, 09 and 10); the model forgives the same (see
+  ``model.comparisons``). Most agencies record the real date, so the child's own records
+  have it among them; two children's dates have no such centre unless a third date sits
+  one error from each.
 
 A refused link is not lost: the platform queues it for a steward (the review queue shows
 the pair and its evidence), and ``link-file`` reports how many it held apart. The rule is
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, NamedTuple
@@ -54,30 +57,32 @@ def birth_of(born: dt.date) -> Birth:
     return Birth(born.isoformat(), f"{born.year}/{low:02d}/{high:02d}")
 
 
-def one_edit_apart(a: str, b: str) -> bool:
-    """At most one character substituted, inserted or deleted."""
-    if a == b:
-        return True
-    if abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
-    short, long = (a, b) if len(a) < len(b) else (b, a)
-    i = 0
-    while i < len(short) and short[i] == long[i]:
-        i += 1
-    return short[i:] == long[i + 1:]
+def date_parts(dob: str | None) -> list[str]:
+    """An ISO date's year-month, year-day and month-day: two dates share one exactly when
+    no more than one of year, month and day differs. The privacy-preserving mode sends
+    keyed tokens of these (``encoded``), since a token of the whole date shows no digit."""
+    if not dob:
+        return []
+    year, month, day = dob.split("-")
+    return [f"ym|{year}-{month}", f"yd|{year}-{day}", f"md|{month}-{day}"]
 
 
 def births_agree(a: Birth, b: Birth) -> bool:
-    """Two known dates of birth could be one child's: the same, day and month swapped, or
-    one character different. Encoded dates cannot show a character, only their parts: there
-    the third case is "only one of year, month and day different" (two parts' tokens agree)."""
+    """Two known dates of birth could be one child's, one a recording error of the other:
+    the same, day and month swapped, or only one of year, month and day different (two of
+    the three agree). Encoded dates show their parts as tokens (``Birth.parts``)."""
     if a.date == b.date or a.key == b.key:
         return True
     if a.parts and b.parts:
         return not set(a.parts).isdisjoint(b.parts)
-    return one_edit_apart(a.date, b.date)
+    return not set(date_parts(a.date)).isdisjoint(date_parts(b.date))
+
+
+def births_compatible(held: Collection[Birth]) -> bool:
+    """The dates of birth could all be one child's: one of them (the real date) agrees
+    with every other (``births_agree``). Two records with different errors of the same
+    date disagree with each other, but both agree with the date itself."""
+    return len(held) < 2 or any(all(births_agree(centre, b) for b in held) for centre in held)
 
 
 class Groups:
@@ -116,7 +121,7 @@ class Groups:
         if any(self.find(y) == rb for y in self.apart.get(ra, ())):
             return "decision"
         left, right = self.births.get(ra), self.births.get(rb)
-        if left and right and not all(births_agree(a, b) for a in left for b in right):
+        if left and right and not births_compatible(left | right):
             return "dates of birth"
         return None
 
@@ -162,7 +167,7 @@ def _cluster_edges(left: NDArray[np.int64], right: NDArray[np.int64], births: di
                    ) -> tuple[NDArray[np.int64], int, list[tuple[int, int]], list[str]]:
     """Cluster nodes ``0 .. n-1`` joined by the edges ``left[i] - right[i]`` (strongest
     first): each node's label (the smallest node of its cluster), the joins made, and the
-    links refused with their reasons.
+    links refused whose two ends stay apart, with their reasons.
 
     A component of the graph whose known dates of birth all agree with each other cannot
     refuse any join, so it becomes one cluster whatever the order; only the components that
@@ -199,6 +204,10 @@ def _cluster_edges(left: NDArray[np.int64], right: NDArray[np.int64], births: di
                 reasons.append(reason or "")
         for node, label in groups.roots().items():
             labels[node] = label
+        # A link refused early can be joined later through the real date of birth (see
+        # ``births_compatible``): only the links whose ends stay apart are refused.
+        kept = [i for i, (a, b) in enumerate(refused) if labels[a] != labels[b]]
+        refused, reasons = [refused[i] for i in kept], [reasons[i] for i in kept]
     return labels, joined, refused, reasons
 
 

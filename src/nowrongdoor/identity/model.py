@@ -9,7 +9,8 @@ Comparisons are written for this population (see ``features`` for the columns):
 - **surname**: exact, a shared part of a hyphenated or double surname, close spelling,
   the same sound, or found among the other record's names and aliases (a changed surname);
 - **aliases**: the same alias on both records, or an alias that is the other's name;
-- **birth**: the same date; day and month swapped; one character different; two other
+- **birth**: the same date; day and month swapped; only one of year, month and day
+  different (a wrong digit, also where it carries: 2009 and 2010); two other
   dates; birth-year ranges that overlap (an age stated on a day); a **stated adult age**
   on a record whose range lies up to seven years before the other's (the false age a
   victim gives when arrested); ranges within two years; otherwise apart;
@@ -93,8 +94,12 @@ class _Sql:
         edits = self.f["edits"].format(a=a, b=b)
         return f"{edits} <= CASE WHEN least(length({a}), length({b})) >= 6 THEN 2 ELSE 1 END"
 
-    def edits(self, column: str, at_most: int) -> str:
-        return f"{self.f['edits'].format(a=f'{column}_l', b=f'{column}_r')} <= {at_most}"
+    def one_date_part_different(self, column: str) -> str:
+        """Two ISO dates agree in two of year, month and day (a wrong digit, also one that
+        carries: 2009 and 2010)."""
+        a, b = f"{column}_l", f"{column}_r"
+        return (f"(substr({a}, 1, 7) = substr({b}, 1, 7) OR substr({a}, 6, 5) = substr({b}, 6, 5) OR "
+                f"(substr({a}, 1, 4) = substr({b}, 1, 4) AND substr({a}, 9, 2) = substr({b}, 9, 2)))")
 
     def both_empty(self, column: str) -> str:
         size = self.f["size"]
@@ -126,9 +131,8 @@ def comparisons(encoded: bool = False, dialect: str = "duckdb") -> list[cl.Custo
         raise ValueError("the privacy-preserving comparisons run on DuckDB only (Bloom filters as bitstrings)")
     first_alike = _dice("first_bloom", 0.7) if encoded else q.alike("first_name")
     last_alike = _dice("last_bloom", 0.7) if encoded else q.alike("last_name")
-    one_off = [_level(f"dob_l IS NOT NULL AND dob_r IS NOT NULL AND {q.overlap('dob_parts_l', 'dob_parts_r')}",
-                      "one of year, month and day different")] if encoded else [
-        _level(q.edits("dob", 1), "one character different")]
+    one_part = q.overlap("dob_parts_l", "dob_parts_r") if encoded else q.one_date_part_different("dob")
+    one_off = _level(f"dob_l IS NOT NULL AND dob_r IS NOT NULL AND {one_part}", "one of year, month and day different")
     street_alike = [] if encoded else [_level(q.alike("street_address"), "spelled alike")]
     return [
         cl.CustomComparison([
@@ -165,7 +169,7 @@ def comparisons(encoded: bool = False, dialect: str = "duckdb") -> list[cl.Custo
             _null("birth_year_low"),
             _level("dob_l = dob_r", "same date of birth"),
             _level("dob_key_l = dob_key_r", "day and month swapped"),
-            *one_off,
+            one_off,
             _level("dob_l IS NOT NULL AND dob_r IS NOT NULL", "different dates of birth"),
             _level("greatest(birth_year_low_l, birth_year_low_r) <= least(birth_year_high_l, birth_year_high_r)",
                    "birth years overlap"),

@@ -550,6 +550,7 @@ def _apply(run: LinkageRun, pairs: list[_Pair], model: ModelFile, actor: User, p
         if born is not None:
             births[youth_id].add(birth_of(born))
     groups = Groups(apart_youth, births)
+    held: list[tuple[int, int]] = []
     for pair in pairs:
         if pair.probability < threshold or (pair.left, pair.right) in decided:
             continue
@@ -559,7 +560,9 @@ def _apply(run: LinkageRun, pairs: list[_Pair], model: ModelFile, actor: User, p
         if joined is False and reason == "decision":
             run.kept_apart += 1
         elif joined is False:
-            run.held_for_review += 1
+            held.append((youth_of[pair.left], youth_of[pair.right]))
+    # Dates of birth that refused a link early may join later through the real date.
+    run.held_for_review += sum(groups.find(a) != groups.find(b) for a, b in held)
     by_root: dict[int, list[int]] = defaultdict(list)
     for youth_id in list(groups.parent):
         by_root[groups.find(youth_id)].append(youth_id)

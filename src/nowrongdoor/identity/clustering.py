@@ -11,13 +11,13 @@ So links are joined strongest first, and a join is **refused** when
 
 - a steward has decided that a record of one group and a record of the other are not the
   same person (``apart``), or
-- the two groups' known dates of birth **conflict**: no one of them could be the child's
-  real date with every other a recording error of it. A recording error is the date with
-  day and month swapped, or with only one of year, month and day different (a wrong digit,
-  also where it carries: 2009 and 2010, 09 and 10); the model forgives the same (see
-  ``model.comparisons``). Most agencies record the real date, so the child's own records
-  have it among them; two children's dates have no such centre unless a third date sits
-  one error from each.
+- the two groups' known dates of birth **conflict**: none of the most often recorded could
+  be the child's real date with every other a recording error of it. A recording error is
+  the date with day and month swapped, or with one of year, month and day one typing error
+  off (a wrong digit, also one more or less where a digit carries: 2009 and 2010, 09 and
+  10). Most agencies record the real date, so a child's own records hold it most often;
+  two children's dates have no such centre unless a date one error from each is recorded
+  at least as often as theirs.
 
 A refused link is not lost: the platform queues it for a steward (the review queue shows
 the pair and its evidence), and ``link-file`` reports how many it held apart. The rule is
@@ -27,8 +27,8 @@ the same on every backend: the scored pairs come back to DuckDB and are clustere
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, NamedTuple
@@ -67,37 +67,51 @@ def date_parts(dob: str | None) -> list[str]:
     return [f"ym|{year}-{month}", f"yd|{year}-{day}", f"md|{month}-{day}"]
 
 
+def _one_typing_error(a: str, b: str) -> bool:
+    """Two numbers (a year, a month, a day) one character apart, or one apart (a carry:
+    2009 and 2010, 09 and 10)."""
+    return abs(int(a) - int(b)) == 1 or (len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1)
+
+
 def births_agree(a: Birth, b: Birth) -> bool:
     """Two known dates of birth could be one child's, one a recording error of the other:
-    the same, day and month swapped, or only one of year, month and day different (two of
-    the three agree). Encoded dates show their parts as tokens (``Birth.parts``)."""
+    the same, day and month swapped, or only one of year, month and day different by one
+    typing error (one character, or one more or less where a digit carries). Encoded dates
+    show their parts as keyed tokens (``Birth.parts``), not their digits: there any one
+    part different agrees."""
     if a.date == b.date or a.key == b.key:
         return True
     if a.parts and b.parts:
         return not set(a.parts).isdisjoint(b.parts)
-    return not set(date_parts(a.date)).isdisjoint(date_parts(b.date))
+    differ = [(x, y) for x, y in zip(a.date.split("-"), b.date.split("-"), strict=True) if x != y]
+    return len(differ) == 1 and _one_typing_error(*differ[0])
 
 
-def births_compatible(held: Collection[Birth]) -> bool:
-    """The dates of birth could all be one child's: one of them (the real date) agrees
-    with every other (``births_agree``). Two records with different errors of the same
-    date disagree with each other, but both agree with the date itself."""
-    return len(held) < 2 or any(all(births_agree(centre, b) for b in held) for centre in held)
+def births_compatible(held: Mapping[Birth, int]) -> bool:
+    """Dates of birth (with how many records give each) could all be one child's: one of
+    the most often recorded (the real date: most agencies record it right) agrees with
+    every other (``births_agree``). Two records with different errors of the same date
+    disagree with each other, but both agree with the date itself."""
+    if len(held) < 2:
+        return True
+    most = max(held.values())
+    return any(all(births_agree(centre, b) for b in held) for centre, n in held.items() if n == most)
 
 
 class Groups:
     """Union-find that refuses joins a steward's decision forbids or whose two groups hold
     conflicting dates of birth. Members are any sortable ids (records or youth).
 
-    Each group's root carries what its members bring: their dates of birth, and the ids a
-    steward said they are not; a join merges the two. Nothing else is kept per member, so
-    a million records cost a few dictionaries of integers."""
+    Each group's root carries what its members bring: their dates of birth (with how many
+    records give each), and the ids a steward said they are not; a join merges the two.
+    Nothing else is kept per member, so a million records cost a few dictionaries of
+    integers."""
 
     def __init__(self, apart: Iterable[tuple[Any, Any]] = (), births: Mapping[Any, Iterable[Birth]] | None = None
                  ) -> None:
         self.parent: dict[Any, Any] = {}
         self.size: dict[Any, int] = {}
-        self.births: dict[Any, set[Birth]] = {k: set(v) for k, v in (births or {}).items() if v}
+        self.births: dict[Any, Counter[Birth]] = {k: Counter(v) for k, v in (births or {}).items() if v}
         self.apart: dict[Any, set[Any]] = {}
         for a, b in apart:
             self.apart.setdefault(a, set()).add(b)
@@ -121,7 +135,7 @@ class Groups:
         if any(self.find(y) == rb for y in self.apart.get(ra, ())):
             return "decision"
         left, right = self.births.get(ra), self.births.get(rb)
-        if left and right and not births_compatible(left | right):
+        if left and right and not births_compatible(left + right):
             return "dates of birth"
         return None
 
@@ -140,10 +154,12 @@ class Groups:
             ra, rb = rb, ra
         self.parent[rb] = ra
         self.size[ra] += self.size.pop(rb)
-        for carried in (self.births, self.apart):
-            moved = carried.pop(rb, None)
-            if moved:
-                carried.setdefault(ra, set()).update(moved)
+        moved_births = self.births.pop(rb, None)
+        if moved_births:
+            self.births.setdefault(ra, Counter()).update(moved_births)
+        moved_apart = self.apart.pop(rb, None)
+        if moved_apart:
+            self.apart.setdefault(ra, set()).update(moved_apart)
         return True, None
 
     def roots(self) -> dict[Any, Any]:

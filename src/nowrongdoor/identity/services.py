@@ -544,11 +544,11 @@ def _apply(run: LinkageRun, pairs: list[_Pair], model: ModelFile, actor: User, p
     threshold = model.thresholds.link
     linked_youth = {youth_of[r] for p in pairs if p.probability >= threshold for r in (p.left, p.right)
                     if r in youth_of}
-    births: dict[object, set[Birth]] = defaultdict(set)
+    births: dict[object, list[Birth]] = defaultdict(list)  # one per record: the most recorded is the centre
     for youth_id, born in SourceRecord.objects.filter(youth_id__in=linked_youth, date_of_birth__isnull=False
                                                        ).values_list("youth_id", "date_of_birth"):
         if born is not None:
-            births[youth_id].add(birth_of(born))
+            births[youth_id].append(birth_of(born))
     groups = Groups(apart_youth, births)
     held: list[tuple[int, int]] = []
     for pair in pairs:

@@ -1,10 +1,10 @@
 """Clustering links into youth without chaining two children together (``clustering``).
 
-The pairs here are written by hand in the shape Splink's predictions have (ids, the
-probability, each side's date of birth and its day/month key), so each case shows one
-rule: strongest link first, dates of birth in the two groups with no real date among them
-that every other is a recording error of refuse the join, the errors the model forgives
-do not, a steward's decision refuses it too.
+The pairs here are written by hand in the shape Splink's predictions have (ids and the
+probability; each record's date of birth and day/month key are in the records table), so
+each case shows one rule: strongest link first, dates of birth in the two groups with no
+real date among them that every other is a recording error of refuse the join, the
+errors the model forgives do not, a steward's decision refuses it too.
 """
 
 from __future__ import annotations
@@ -121,15 +121,12 @@ def test_encoded_clustering_reads_the_date_parts_of_the_records() -> None:
     key = b"k" * 32
     con = duckdb.connect()
     days = {"a": "2011-03-04", "b": "2011-03-05", "c": "2011-05-06"}
-    con.execute("CREATE TABLE recs (unique_id VARCHAR, dob_parts VARCHAR[])")
-    con.executemany("INSERT INTO recs VALUES (?, ?)",
-                    [[r, [token(key, "dob_part", p) for p in date_parts(d)]] for r, d in days.items()])
     born = {r: _encoded_birth(d, key) for r, d in days.items()}
-    con.execute("CREATE TABLE preds (unique_id_l VARCHAR, unique_id_r VARCHAR, match_probability DOUBLE, "
-                "dob_l VARCHAR, dob_key_l VARCHAR, dob_r VARCHAR, dob_key_r VARCHAR)")
-    con.executemany("INSERT INTO preds VALUES (?, ?, ?, ?, ?, ?, ?)", [
-        [left, right, p, born[left].date, born[left].key, born[right].date, born[right].key]
-        for left, right, p in (("a", "b", 0.999), ("b", "c", 0.995))])
+    con.execute("CREATE TABLE recs (unique_id VARCHAR, dob VARCHAR, dob_key VARCHAR, dob_parts VARCHAR[])")
+    con.executemany("INSERT INTO recs VALUES (?, ?, ?, ?)", [
+        [r, born[r].date, born[r].key, [token(key, "dob_part", p) for p in date_parts(d)]] for r, d in days.items()])
+    con.execute("CREATE TABLE preds (unique_id_l VARCHAR, unique_id_r VARCHAR, match_probability DOUBLE)")
+    con.executemany("INSERT INTO preds VALUES (?, ?, ?)", [("a", "b", 0.999), ("b", "c", 0.995)])
     result = cluster_links(con, "recs", "preds", 0.99)
     clusters = dict(con.execute("SELECT unique_id, cluster_id FROM nwd_clusters").fetchall())
     assert result.table == "nwd_clusters"
@@ -142,12 +139,14 @@ def _table(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str, float, st
     def key(day: str | None) -> str | None:
         return birth_of(dt.date.fromisoformat(day))[1] if day else None
 
-    con.execute("CREATE OR REPLACE TABLE recs (unique_id VARCHAR)")
-    con.executemany("INSERT INTO recs VALUES (?)", [[r] for r in records])
-    con.execute("CREATE OR REPLACE TABLE preds (unique_id_l VARCHAR, unique_id_r VARCHAR, match_probability DOUBLE, "
-                "dob_l VARCHAR, dob_key_l VARCHAR, dob_r VARCHAR, dob_key_r VARCHAR)")
-    con.executemany("INSERT INTO preds VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [[a, b, p, da, key(da), db, key(db)] for a, b, p, da, db in pairs])
+    born: dict[str, str | None] = {}
+    for a, b, _, da, db in pairs:  # each record's date of birth, written with every pair it is in
+        for record, day in ((a, da), (b, db)):
+            assert born.setdefault(record, day) == day, f"{record} given two dates"
+    con.execute("CREATE OR REPLACE TABLE recs (unique_id VARCHAR, dob VARCHAR, dob_key VARCHAR)")
+    con.executemany("INSERT INTO recs VALUES (?, ?, ?)", [[r, born.get(r), key(born.get(r))] for r in records])
+    con.execute("CREATE OR REPLACE TABLE preds (unique_id_l VARCHAR, unique_id_r VARCHAR, match_probability DOUBLE)")
+    con.executemany("INSERT INTO preds VALUES (?, ?, ?)", [[a, b, p] for a, b, p, _, _ in pairs])
 
 
 def _clusters(con: duckdb.DuckDBPyConnection) -> set[frozenset[str]]:
@@ -227,9 +226,9 @@ def test_a_conflict_anywhere_in_either_group_refuses_the_join() -> None:
 
 def test_integer_ids_keep_their_type() -> None:
     con = duckdb.connect()
-    con.execute("CREATE TABLE recs AS SELECT CAST(range AS BIGINT) AS unique_id FROM range(1, 5)")
-    con.execute("CREATE TABLE preds AS SELECT 3::BIGINT unique_id_l, 2::BIGINT unique_id_r, 0.995 match_probability, "
-                "NULL::VARCHAR dob_l, NULL::VARCHAR dob_key_l, NULL::VARCHAR dob_r, NULL::VARCHAR dob_key_r")
+    con.execute("CREATE TABLE recs AS SELECT CAST(range AS BIGINT) AS unique_id, NULL::VARCHAR dob, "
+                "NULL::VARCHAR dob_key FROM range(1, 5)")
+    con.execute("CREATE TABLE preds AS SELECT 3::BIGINT unique_id_l, 2::BIGINT unique_id_r, 0.995 match_probability")
     cluster_links(con, "recs", "preds", 0.99)
     rows = con.execute("SELECT unique_id, cluster_id, typeof(cluster_id) FROM nwd_clusters ORDER BY 1").fetchall()
     assert rows == [(1, 1, "BIGINT"), (2, 2, "BIGINT"), (3, 2, "BIGINT"), (4, 4, "BIGINT")]

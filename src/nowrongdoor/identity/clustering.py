@@ -229,31 +229,30 @@ def _cluster_edges(left: NDArray[np.int64], right: NDArray[np.int64], births: di
 
 def cluster_links(con: duckdb.DuckDBPyConnection, records: str, pairs: str, threshold: float,
                   out: str = "nwd_clusters") -> Clustered:
-    """Cluster the pairs of ``pairs`` (Splink's predictions, with ``dob`` and ``dob_key``
-    of each side) at or above ``threshold``, strongest first, into ``out`` with one row
-    per record of ``records``. The refused links are kept in ``{out}_refused``.
+    """Cluster the pairs of ``pairs`` (Splink's predictions: ids and probabilities) at or
+    above ``threshold``, strongest first, into ``out`` with one row per record of
+    ``records`` (which gives each record's ``dob`` and ``dob_key``, and on an encoded file
+    its ``dob_parts``). The refused links are kept in ``{out}_refused``.
 
     Records are numbered in DuckDB, so Python holds integers only (a million records'
     links take a few hundred MB less than their ids and dates as Python objects)."""
+    encoded = "dob_parts" in {c[0] for c in con.execute(f"SELECT * FROM {records} LIMIT 0").description}
+    parts = "list_transform(r.dob_parts, lambda p: hash(p))" if encoded else "[]"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE nwd_links AS
-            SELECT unique_id_l, unique_id_r, dob_l, dob_key_l, dob_r, dob_key_r, match_probability
+            SELECT unique_id_l, unique_id_r, match_probability
             FROM {pairs} WHERE match_probability >= {float(threshold)!r};
         CREATE OR REPLACE TEMP TABLE nwd_nodes AS
-            SELECT unique_id, row_number() OVER (ORDER BY unique_id) - 1 AS node, any_value(dob) AS dob,
-                   any_value(dob_key) AS dob_key
-            FROM (SELECT unique_id_l AS unique_id, dob_l AS dob, dob_key_l AS dob_key FROM nwd_links
-                  UNION ALL SELECT unique_id_r, dob_r, dob_key_r FROM nwd_links)
-            GROUP BY unique_id""")
+            SELECT n.unique_id, row_number() OVER (ORDER BY n.unique_id) - 1 AS node, r.dob, r.dob_key,
+                   {parts} AS parts
+            FROM (SELECT unique_id_l AS unique_id FROM nwd_links UNION SELECT unique_id_r FROM nwd_links) n
+            LEFT JOIN {records} r USING (unique_id)""")
     edges = con.execute("""
         SELECT a.node AS l, b.node AS r FROM nwd_links p JOIN nwd_nodes a ON a.unique_id = p.unique_id_l
         JOIN nwd_nodes b ON b.unique_id = p.unique_id_r
         ORDER BY p.match_probability DESC, p.unique_id_l, p.unique_id_r""").fetchnumpy()
-    encoded = "dob_parts" in {c[0] for c in con.execute(f"SELECT * FROM {records} LIMIT 0").description}
-    parts, join = (("list_transform(r.dob_parts, lambda p: hash(p))", f"JOIN {records} r USING (unique_id)")
-                   if encoded else ("[]", ""))
     births = {int(node): [Birth(dob, key, tuple(hashes))] for node, dob, key, hashes in con.execute(
-        f"SELECT n.node, n.dob, n.dob_key, {parts} FROM nwd_nodes n {join} WHERE n.dob IS NOT NULL").fetchall()}
+        "SELECT node, dob, dob_key, parts FROM nwd_nodes WHERE dob IS NOT NULL").fetchall()}
     labels, joined, refused, reasons = _cluster_edges(edges["l"], edges["r"], births)
     con.register("nwd_assigned", pa.table({"node": pa.array(np.arange(len(labels)), pa.int64()),
                                            "label": pa.array(labels, pa.int64())}))

@@ -348,14 +348,17 @@ class LinkResult:
 
 
 def link(con: duckdb.DuckDBPyConnection, table: str, model: ModelFile, *, keep_above: float | None = None,
-         keep_blocked: str | None = None, cluster: bool = True) -> LinkResult:
+         keep_blocked: str | None = None, cluster: bool = True, evidence: bool = False) -> LinkResult:
     """Score every blocked pair of ``table`` and cluster at the model's link threshold.
 
     Pairs at or above ``keep_above`` (default: the review threshold) are kept in
     ``nwd_pairs``; clusters are written to ``nwd_clusters`` unless ``cluster`` is false
     (the platform clusters youth, not records: ``services``). ``keep_blocked`` names a
-    table to keep every compared pair in (for measuring blocking recall)."""
-    linker = _linker(con, table, model.splink)
+    table to keep every compared pair in (for measuring blocking recall). ``evidence``
+    keeps each comparison's level (``gamma_*``) and the compared values with the pairs,
+    as the review queue shows them; without them, scoring the 15.8 million pairs of
+    1,000,000 records takes 21 s instead of 37 s (the values are in ``table``)."""
+    linker = _linker(con, table, model.splink if evidence else {**model.splink, "retain_matching_columns": False})
     keep = model.thresholds.review if keep_above is None else keep_above
     blocked = linker.inference.compute_blocked_pairs_for_predict()  # cached: predict() scores these
     compared: int = con.execute(f"SELECT count(*) FROM {blocked.physical_name}").fetchall()[0][0]

@@ -505,7 +505,7 @@ def run_linkage(*, actor: User, full: bool = False, model_path: Path | None = No
             features.prepare(con, today=clock.today())
             report(LinkageRun.LINKING, 0, 0)
             if kind == LinkageRun.FULL:
-                result = link(con, "records", model, cluster=False)  # _apply joins youth
+                result = link(con, "records", model, cluster=False, evidence=True)  # _apply joins youth
                 compared, new = result.compared, rows
             else:
                 con.execute(f"CREATE TABLE nwd_new AS SELECT * FROM records WHERE CAST(unique_id AS BIGINT) > {last}")

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING)
 def test_a_steward_compares_decides_and_undoes(
     new_page: Any, directory: dict[str, Any], make_user: Any, make_record: Any, screenshot_dir: Path
 ) -> None:
+    from nowrongdoor.identity.model import DEFAULT_MODEL, ModelFile
     from nowrongdoor.identity.models import IdentityChange, PairReview
     from nowrongdoor.youth.models import SourceRecord
 
@@ -45,7 +46,8 @@ def test_a_steward_compares_decides_and_undoes(
     expect(page.locator(".usa-alert--success")).to_contain_text("Linkage run finished")
     page.get_by_role("link", name="Open the queue of possible matches").click()
     review = PairReview.objects.get(record_l=min(first.pk, second.pk), record_r=max(first.pk, second.pk))
-    assert 0.80 <= review.match_probability < 0.99
+    thresholds = ModelFile.load(DEFAULT_MODEL).thresholds
+    assert thresholds.review <= review.match_probability < thresholds.link
     row = page.locator("#identity-queue tr", has=page.locator(f"a[href='/identity/pairs/{review.pk}/']"))
     expect(row).to_contain_text(directory["probation"].name)
     row.get_by_role("link", name="Compare").click()

@@ -42,7 +42,8 @@ SCALARS = {"first_name": "name", "middle_name": "name", "last_name": "name", "fi
            "first_sound": "sound", "last_sound": "sound", "dob": "dob", "dob_key": "dob_key", "phone": "phone",
            "street_address": "street", "postcode": "postcode"}
 LISTS = {"given_names": "name", "last_parts": "name", "name_tokens": "name", "alias_tokens": "name",
-         "name_keys": "name_key", "first_deletions": "name", "last_deletions": "name"}
+         "alias_extra": "name", "given_tokens": "name", "name_keys": "name_key", "first_deletions": "name",
+         "last_deletions": "name"}
 BLOOMS = {"first_bloom": "first_name", "last_bloom": "last_name"}
 CLEAR = ("unique_id", "source", "birth_year_low", "birth_year_high", "stated_adult", "sex", "zip3", "county")
 BATCH_ROWS = 50_000

@@ -19,7 +19,10 @@ Features, in the domain's words:
   share a digit, vowels dropped, repeats collapsed), so "Jonson" and "Johnson" agree;
 - **surname parts**, so "Smith-Garcia" agrees with "Smith";
 - **name tokens** (every word of every name and alias) and **alias tokens**, so a street
-  name or an earlier surname recorded as an alias can meet the other record's names;
+  name or an earlier surname recorded as an alias can meet the other record's names; the
+  **alias words that are not the record's own names** (``alias_extra``: "Destiny Jones" on
+  Destiny Smith gives only "jones") and the **given-name words** (``given_tokens``: first
+  and middle), so a real first name recorded as an alias meets the other's first name;
 - the **birth-year range**: a date of birth gives one year; an age stated on a day gives
   the two years it allows. A youth who gives a false adult age (report ch. 3) has a
   range years earlier than her real one: the model compares ranges, not ages;
@@ -225,6 +228,10 @@ SELECT
         flatten(list_transform(b.alias_names, lambda a: str_split(a, ' ')))
     )) AS name_tokens,
     list_distinct(flatten(list_transform(b.alias_names, lambda a: str_split(a, ' ')))) AS alias_tokens,
+    list_filter(list_distinct(flatten(list_transform(b.alias_names, lambda a: str_split(a, ' ')))),
+                lambda t: NOT list_contains(str_split(concat_ws(' ', b.first_name, b.middle_name, b.last_name),
+                                                      ' '), t)) AS alias_extra,
+    list_filter(str_split(concat_ws(' ', b.first_name, b.middle_name), ' '), lambda t: t <> '') AS given_tokens,
     list_distinct(list_filter(list_concat(
         [coalesce(g.given_names[1], split_part(b.first_name, ' ', 1)) || '|' || ls.sound],
         CASE WHEN b.last_name LIKE '% %' THEN flatten(list_transform(coalesce(g.given_names, [split_part(b.first_name,

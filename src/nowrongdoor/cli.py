@@ -345,7 +345,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "an absence; sign in as cws.placement and open Placements.")
         from nowrongdoor.directory.models import User
         from nowrongdoor.identity.services import run_linkage, under_way
+        from nowrongdoor.synth.demo import seed_identity_story
 
+        seed_identity_story()
         if under_way() is None:
             run = run_linkage(actor=User.objects.get(username="system.admin"))
             print(f"\nIdentity resolution: {run.merges} youth merged across agencies, {run.queued} possible "

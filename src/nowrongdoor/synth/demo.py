@@ -6,6 +6,7 @@ Passwords are random per installation, written to ``<data dir>/demo-accounts.jso
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 from dataclasses import dataclass
@@ -85,8 +86,6 @@ def seed_recent_activity() -> int:
     """Record the recent events above through the real services (so the response
     protocols open their tasks), once per installation, then run the tick. Returns the
     number of events recorded."""
-    import datetime as dt
-
     from nowrongdoor import clock
     from nowrongdoor.protocols.services import tick
     from nowrongdoor.youth.models import Contact, SourceRecord
@@ -159,8 +158,6 @@ def ensure_public_contacts() -> int:
 def seed_oversight() -> bool:
     """Once: a little synthetic progress on the tracker, recorded through the services
     (the four priority initiatives under way, one data recommendation done)."""
-    import datetime as dt
-
     from nowrongdoor import clock
     from nowrongdoor.oversight import services
     from nowrongdoor.oversight.models import Progress
@@ -189,8 +186,6 @@ def seed_oversight() -> bool:
 def seed_prevention() -> bool:
     """Once: a synthetic group of My Life My Choice run by child welfare in a group home,
     with four girls of 12 to 16 enrolled and three sessions held, through the services."""
-    import datetime as dt
-
     from nowrongdoor import clock
     from nowrongdoor.prevention import services
     from nowrongdoor.prevention.models import Cohort
@@ -215,4 +210,31 @@ def seed_prevention() -> bool:
         came = {str(e.public_id): True for i, e in enumerate(enrolments) if (i + session) % 4}
         services.record_attendance(actor=worker, cohort_public_id=str(cohort.public_id), session=session,
                                    held_on=start + dt.timedelta(days=7 * (session - 1)), present=came)
+    return True
+
+
+# One synthetic girl known to two agencies: the same common name, the day and month of
+# her birth swapped on the clinic's record, a ZIP code in another county there (she
+# moved). The shipped model scores such a pair in the review band (about 0.88: two girls
+# of that name born in one year are not rare), so a steward has a possible match to
+# decide (tests/synth/test_demo_identity.py checks that it does).
+IDENTITY_STORY = (
+    ("probation.screener", "DEMO-ID-1", dt.date(2011, 2, 5), "96123"),
+    ("clinic.screener", "DEMO-ID-2", dt.date(2011, 5, 2), "95010"),
+)
+
+
+def seed_identity_story() -> bool:
+    """Record the two records above through the real service, once per installation."""
+    from nowrongdoor.youth.models import SourceRecord
+    from nowrongdoor.youth.services import create_source_record
+
+    if SourceRecord.objects.filter(local_id__startswith="DEMO-ID-").exists():
+        return False
+    for username, local_id, born, postcode in IDENTITY_STORY:
+        actor = User.objects.filter(username=username).first()
+        if actor is None:
+            return False
+        create_source_record(actor=actor, local_id=local_id, first_name="Maria", last_name="Garcia",
+                             date_of_birth=born, sex="female", residence_zip=postcode)
     return True

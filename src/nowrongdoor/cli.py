@@ -350,8 +350,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed_identity_story()
         if under_way() is None:
             run = run_linkage(actor=User.objects.get(username="system.admin"))
-            print(f"\nIdentity resolution: {run.merges} youth merged across agencies, {run.queued} possible "
-                  "matches for a steward (sign in as county.steward).")
+            matches = "possible match" if run.queued == 1 else "possible matches"
+            print(f"\nIdentity resolution: {run.merges} youth merged across agencies, {run.queued} {matches} "
+                  "for a steward (sign in as county.steward).")
         from nowrongdoor.analytics.services import refresh_snapshot
 
         built = refresh_snapshot(actor=User.objects.get(username="system.admin"))

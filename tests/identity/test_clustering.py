@@ -26,8 +26,8 @@ from nowrongdoor.identity.clustering import (
     births_agree,
     births_compatible,
     cluster_links,
-    date_parts,
 )
+from nowrongdoor.identity.encoded import date_parts
 from nowrongdoor.identity.encoding import token
 
 

@@ -57,16 +57,6 @@ def birth_of(born: dt.date) -> Birth:
     return Birth(born.isoformat(), f"{born.year}/{low:02d}/{high:02d}")
 
 
-def date_parts(dob: str | None) -> list[str]:
-    """An ISO date's year-month, year-day and month-day: two dates share one exactly when
-    no more than one of year, month and day differs. The privacy-preserving mode sends
-    keyed tokens of these (``encoded``), since a token of the whole date shows no digit."""
-    if not dob:
-        return []
-    year, month, day = dob.split("-")
-    return [f"ym|{year}-{month}", f"yd|{year}-{day}", f"md|{month}-{day}"]
-
-
 def _one_typing_error(a: str, b: str) -> bool:
     """Two numbers (a year, a month, a day) one character apart, or one apart (a carry:
     2009 and 2010, 09 and 10)."""

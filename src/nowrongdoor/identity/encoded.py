@@ -33,7 +33,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from nowrongdoor.identity import features
-from nowrongdoor.identity.clustering import date_parts
 from nowrongdoor.identity.encoding import BLOOM_BITS, bigrams, bloom_positions, token
 
 # Tokenised columns and the token namespace of each (columns compared with each other
@@ -77,6 +76,16 @@ class _Encoder:
                 filter_[position // 8] |= 0x80 >> (position % 8)
             cached = self._blooms[name] = bytes(filter_)
         return cached
+
+
+def date_parts(dob: str | None) -> list[str]:
+    """An ISO date's year-month, year-day and month-day: two dates share one exactly when
+    no more than one of year, month and day differs, which a token of the whole date
+    cannot show (the hub reads them as ``clustering.Birth.parts``)."""
+    if not dob:
+        return []
+    year, month, day = dob.split("-")
+    return [f"ym|{year}-{month}", f"yd|{year}-{day}", f"md|{month}-{day}"]
 
 
 def _schema() -> pa.Schema:

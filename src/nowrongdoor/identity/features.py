@@ -228,9 +228,8 @@ SELECT
         flatten(list_transform(b.alias_names, lambda a: str_split(a, ' ')))
     )) AS name_tokens,
     list_distinct(flatten(list_transform(b.alias_names, lambda a: str_split(a, ' ')))) AS alias_tokens,
-    list_filter(list_distinct(flatten(list_transform(b.alias_names, lambda a: str_split(a, ' ')))),
-                lambda t: NOT list_contains(str_split(concat_ws(' ', b.first_name, b.middle_name, b.last_name),
-                                                      ' '), t)) AS alias_extra,
+    list_filter(alias_tokens, lambda t: NOT list_contains(
+        str_split(concat_ws(' ', b.first_name, b.middle_name, b.last_name), ' '), t)) AS alias_extra,
     list_filter(str_split(concat_ws(' ', b.first_name, b.middle_name), ' '), lambda t: t <> '') AS given_tokens,
     list_distinct(list_filter(list_concat(
         [coalesce(g.given_names[1], split_part(b.first_name, ' ', 1)) || '|' || ls.sound],

@@ -215,7 +215,7 @@ def seed_prevention() -> bool:
 
 # One synthetic girl known to two agencies: the same common name, the day and month of
 # her birth swapped on the clinic's record, a ZIP code in another county there (she
-# moved). The shipped model scores such a pair in the review band (about 0.88: two girls
+# moved). The shipped model scores such a pair in the review band (0.895 in the demo: two girls
 # of that name born in one year are not rare), so a steward has a possible match to
 # decide (tests/synth/test_demo_identity.py checks that it does).
 IDENTITY_STORY = (

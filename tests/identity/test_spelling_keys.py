@@ -1,5 +1,5 @@
 """Spelling keys: records whose names are one typing error apart are compared, at the cost
-of a handful of keys per record (``features.add_spelling_keys``).
+of a handful of keys per record (``features.add_file_features``).
 
 Every name here is invented or comes from the synthetic generator.
 """

@@ -11,7 +11,7 @@ area (3 digits) and county. The key never leaves the agencies; the hub never see
 or a date of birth.
 
 At the hub, the encoded file is the prepared table, and the hub adds the spelling keys
-(``features.add_spelling_keys``) from the deletion tokens: it learns which name tokens are
+(``features.add_file_features``) from the deletion tokens: it learns which name tokens are
 one typing error apart, as the Bloom filters already tell it. Equal tokens still mean
 equal values, so exact, nickname (given names are tokenised after the nickname table is applied),
 sound-alike, alias and day/month-swap levels work unchanged; spelling similarity is
@@ -157,7 +157,7 @@ def load_encoded(con: duckdb.DuckDBPyConnection, path: Path, table: str = "recor
     duplicates = con.execute(f"SELECT unique_id FROM {table} GROUP BY 1 HAVING count(*) > 1 LIMIT 5").fetchall()
     if duplicates:
         raise features.InputInvalid([f"record_id {d[0]!r} appears more than once" for d in duplicates])
-    features.add_spelling_keys(con, table)
+    features.add_file_features(con, table)
     return features.Prepared(table=table, rows=rows)
 
 

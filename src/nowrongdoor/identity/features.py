@@ -28,8 +28,10 @@ Features, in the domain's words:
   range years earlier than her real one: the model compares ranges, not ages;
 - a **day/month key** (the smaller and larger of day and month), equal when day and
   month are swapped; ZIP code, its first three digits, county; phone digits;
-- **spelling keys** (``add_spelling_keys``), equal when a first name or surname is one
-  typing error from the other record's.
+- **spelling keys**, equal when a first name or surname is one typing error from the
+  other record's; **uncommon aliases** and one-sided **adult-age keys**, for a record
+  given under a false name and a false adult age (``add_file_features``: they depend on
+  how common each name is in the file).
 """
 
 from __future__ import annotations
@@ -258,28 +260,48 @@ FROM base b LEFT JOIN given g USING (unique_id)
 ORDER BY b.unique_id;
 DROP TABLE nwd_base; DROP TABLE nwd_sounds;
 """)
-    add_spelling_keys(con, table)
+    add_file_features(con, table)
     count: int = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     return Prepared(table=table, rows=count)
 
 
-def add_spelling_keys(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Add ``spelling_keys`` to ``table``: blocking keys that agree when one record's first
+# A given name on at most this share of a file's records is **uncommon** there: at
+# 1,000,000 records, one on 300 or fewer (most of the long tail of names, none of the head).
+UNCOMMON_GIVEN_SHARE = 3e-4
+
+
+def add_file_features(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Add to ``table`` the features that depend on the whole file (how common each name is
+    in it), in one pass over the table. They work on whatever the name columns hold, so
+    the hub builds them from an encoded file's tokens as well (the deletions are tokenised
+    at the agency like any name).
+
+    **Spelling keys** (``spelling_keys``): blocking keys that agree when one record's first
     name or surname is one typing error away from the other's (Jocelyn Kreamekirt and
-    Jocelyn Keamekirt; Ludrea and Lusrea Washington).
+    Jocelyn Keamekirt; Ludrea and Lusrea Washington). Two names are **neighbours** when
+    they share a one-letter deletion (``first_deletions``, ``last_deletions``: the name and
+    each way of deleting one letter; names of one to three letters have too many
+    neighbours and keep only themselves), which is one letter inserted, deleted or
+    changed, or two letters swapped. Every name lists itself and its neighbours that are
+    *more common* in ``table`` (ties broken by spelling), so a typing error lists the name
+    it is an error of and a common name lists almost nothing: a record carries a handful
+    of keys, not one per deletion, and records that share a name share a handful of keys,
+    not dozens. The keys: a first-name variant with the surname sound, the given name with
+    a surname variant, and a first-name variant with the day/month key.
 
-    Two names are **neighbours** when they share a one-letter deletion (``first_deletions``,
-    ``last_deletions``: the name and each way of deleting one letter; names of one to three
-    letters have too many neighbours and keep only themselves), which is one letter
-    inserted, deleted or changed, or two letters swapped. Every name lists itself and its
-    neighbours that are *more common* in ``table`` (ties broken by spelling), so a typing
-    error lists the name it is an error of and a common name lists almost nothing: a record
-    carries a handful of keys, not one per deletion, and records that share a name share a
-    handful of keys, not dozens. The keys: a first-name variant with the surname sound, the
-    given name with a surname variant, and a first-name variant with the day/month key.
+    **A false name and a false adult age** (report ch. 3): such a record shares no name,
+    date or age with the child's own records; what it may still share is her real first
+    name recorded as an alias, her county and her sex.
 
-    It works on whatever the name columns hold, so the hub runs it on an encoded file's
-    tokens as well (the deletions are tokenised at the agency like any name)."""
+    - ``uncommon_alias``: the record's alias words (``alias_extra``) that are an uncommon
+      given name in ``table`` (``UNCOMMON_GIVEN_SHARE``). An alias that is the other
+      record's given name is weak evidence when the name is Jessica and strong when it is
+      Quenby; the model weighs the two apart. A file of fewer than about 3,400 records has
+      no uncommon names (one record is already more than the share).
+    - ``adult_keys``: blocking keys, one-sided so that their cost stays with the few
+      records that stated an adult age. ``a|`` keys (an alias word, county, sex) exist only
+      on those records, ``o|`` keys (a given-name word, county, sex) on every record; the
+      blocking rules pair an ``a|`` key with the same ``o|`` key, never two ``o|`` keys."""
     con.execute(f"""
 CREATE OR REPLACE TEMP TABLE nwd_variants AS
 WITH names AS (
@@ -293,21 +315,35 @@ SELECT a.part, a.name, list(DISTINCT b.name) AS more_common
 FROM deleted a JOIN deleted b ON a.part = b.part AND a.deletion = b.deletion AND a.name <> b.name
 WHERE b.n > a.n OR (b.n = a.n AND b.name > a.name)
 GROUP BY a.part, a.name;
+CREATE OR REPLACE TEMP TABLE nwd_uncommon AS
+WITH given AS (SELECT unnest(list_distinct(given_tokens)) AS name FROM {table}),
+counts AS (SELECT name, count(*) AS n FROM given GROUP BY name),
+aliases AS (SELECT unique_id, unnest(alias_extra) AS name FROM {table} WHERE len(alias_extra) > 0)
+SELECT a.unique_id, list(DISTINCT a.name) AS uncommon_alias FROM aliases a JOIN counts c USING (name)
+WHERE c.n <= {UNCOMMON_GIVEN_SHARE!r} * (SELECT count(*) FROM {table})
+GROUP BY a.unique_id;
 CREATE OR REPLACE TABLE {table} AS
 WITH v AS (
     SELECT r.*,
         list_concat([r.first_name], coalesce(f.more_common, [])) AS first_variants,
-        list_concat([r.last_name], coalesce(l.more_common, [])) AS last_variants
+        list_concat([r.last_name], coalesce(l.more_common, [])) AS last_variants,
+        coalesce(u.uncommon_alias, []) AS uncommon_alias
     FROM {table} r
     LEFT JOIN nwd_variants f ON f.part = 'first' AND f.name = r.first_name
     LEFT JOIN nwd_variants l ON l.part = 'last' AND l.name = r.last_name
+    LEFT JOIN nwd_uncommon u ON u.unique_id = r.unique_id
 )
 SELECT * EXCLUDE (first_variants, last_variants),
     list_distinct(list_filter(list_concat(
         list_transform(first_variants, lambda v: 'f|' || v || '|' || last_sound),
         list_transform(last_variants, lambda v: 'l|' || first_key || '|' || v),
         list_transform(first_variants, lambda v: 'd|' || v || '|' || dob_key)
-    ), lambda k: k IS NOT NULL)) AS spelling_keys
+    ), lambda k: k IS NOT NULL)) AS spelling_keys,
+    CASE WHEN county IS NULL OR sex IS NULL THEN [] ELSE list_concat(
+        list_transform(given_tokens, lambda t: 'o|' || t || '|' || county || '|' || sex),
+        CASE WHEN stated_adult THEN list_transform(alias_extra, lambda t: 'a|' || t || '|' || county || '|' || sex)
+            ELSE [] END
+    ) END AS adult_keys
 FROM v ORDER BY unique_id;
-DROP TABLE nwd_variants;
+DROP TABLE nwd_variants; DROP TABLE nwd_uncommon;
 """)

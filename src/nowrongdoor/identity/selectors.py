@@ -45,6 +45,7 @@ LEVELS = {
     "same alias": gettext_noop("same alias"),
     "an alias is the other's name": gettext_noop("an alias is the other's name"),
     "an alias is the other's given name": gettext_noop("an alias is the other's given name"),
+    "an alias is the other's uncommon given name": gettext_noop("an alias is the other's uncommon given name"),
     "same date of birth": gettext_noop("same date of birth"), "day and month swapped": gettext_noop(
         "day and month swapped"), "one character different": gettext_noop("one character different"),
     "one of year, month and day different": gettext_noop("one of year, month and day different"),

@@ -10,9 +10,11 @@ fields stay in clear: source, birth-year range, whether an adult age was stated,
 area (3 digits) and county. The key never leaves the agencies; the hub never sees a name
 or a date of birth.
 
-At the hub, the encoded file is the prepared table, and the hub adds the spelling keys
-(``features.add_file_features``) from the deletion tokens: it learns which name tokens are
-one typing error apart, as the Bloom filters already tell it. Equal tokens still mean
+At the hub, the encoded file is the prepared table, and the hub adds the features that
+depend on the whole file (``features.add_file_features``): the spelling keys from the
+deletion tokens (it learns which name tokens are one typing error apart, as the Bloom
+filters already tell it), the uncommon aliases (from how many records carry each
+given-name token) and the adult-age keys (tokens, county and sex). Equal tokens still mean
 equal values, so exact, nickname (given names are tokenised after the nickname table is applied),
 sound-alike, alias and day/month-swap levels work unchanged; spelling similarity is
 measured by the Dice coefficient of the Bloom filters instead of edit distance, and the

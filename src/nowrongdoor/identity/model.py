@@ -9,7 +9,8 @@ Comparisons are written for this population (see ``features`` for the columns):
 - **surname**: exact, a shared part of a hyphenated or double surname, close spelling,
   the same sound, or found among the other record's names and aliases (a changed surname);
 - **aliases**: the same alias on both records, or an alias (other than the record's own
-  names) that is the other's first or middle name;
+  names) that is the other's first or middle name, an uncommon name above a common one
+  (the real first name on a record under a false name);
 - **birth**: the same date; day and month swapped; only one of year, month and day
   different (a wrong digit, also where it carries: 2009 and 2010); two other
   dates; birth-year ranges that overlap (an age stated on a day); a **stated adult age**

@@ -46,7 +46,9 @@ def one(kind: str, data: Path, memory_limit: str, spill: Path) -> dict[str, floa
         features.validate(con)
         prepared = features.prepare(con)
     t_prepare = time.perf_counter() - started
-    model = train(con, prepared.table, kind=kind, u_pairs=1e7)
+    # The baseline is trained as in every earlier run (EM on 3,000,000 pairs a pass), so its
+    # figures stay comparable; ours uses the platform's default (``train``).
+    model = train(con, prepared.table, kind=kind, u_pairs=1e7, **({"em_pairs": 3e6} if kind == "baseline" else {}))
     t_train = time.perf_counter() - started - t_prepare
     result = link(con, prepared.table, model, keep_above=0.5, keep_blocked="nwd_blocked")
     t_link = time.perf_counter() - started - t_prepare - t_train

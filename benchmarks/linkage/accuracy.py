@@ -15,13 +15,19 @@ that run's own. The truth (``truth.csv``, never shown to the models) scores:
 - clusters (at the link threshold, what the platform makes into youth): the pairwise
   precision, recall and F1 of the pairs the clusters imply (two records in one cluster are
   a predicted pair, compared or not), B-cubed F1, and the share of youth whose records
-  form exactly one predicted cluster.
+  form exactly one predicted cluster;
+- what blocking leaves out (``unc>L``, ``unc>R``): the true pairs no blocking rule
+  compares, scored as if they had been (blocked on the truth, after the timed run), as a
+  share of all true pairs: those the model would link, and those it would send to
+  review. Better blocking could add at most these, pair by pair (more through the
+  clusters); the rest of the blocking recall missed is pairs the model cannot link.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import resource
 import secrets
 import subprocess
@@ -30,9 +36,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import duckdb
+from splink import DuckDBAPI, Linker
+
 from nowrongdoor.identity import features
 from nowrongdoor.identity.encoded import encode_prepared, load_encoded
-from nowrongdoor.identity.model import link, train
+from nowrongdoor.identity.model import ModelFile, link, train
 from nowrongdoor.synth.people import write_population
 
 
@@ -92,15 +101,35 @@ def one(kind: str, data: Path, memory_limit: str, spill: Path) -> dict[str, floa
         SELECT avg(CASE WHEN per.clusters = 1 AND size.n = per.n THEN 1.0 ELSE 0.0 END)
         FROM per JOIN size ON size.cluster_id = per.cid""")
     cp, cr = true_in_clusters / in_clusters if in_clusters else 0.0, true_in_clusters / true_pairs
+    peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the analysis below
+    uncompared_link, uncompared_review = uncompared_scores(con, prepared.table, model)
     return {
         "records": prepared.rows, "prepare_s": t_prepare, "train_s": t_train, "link_s": t_link, "wall_s": wall,
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mib": peak_rss_mib,
+        "uncompared_link": uncompared_link / true_pairs, "uncompared_review": uncompared_review / true_pairs,
         "pairs_per_record": result.compared / prepared.rows, "blocking_recall": blocked_true / true_pairs,
         "link_threshold": model.thresholds.link, "precision": at_link[0], "recall": at_link[1], "f1": at_link[2],
         "best_f1": best_f1, "best_at": best_at, "b3_precision": b3p, "b3_recall": b3r,
         "b3_f1": 2 * b3p * b3r / (b3p + b3r), "exact_clusters": exact,
         "cluster_precision": cp, "cluster_recall": cr, "cluster_f1": 2 * cp * cr / (cp + cr) if cp + cr else 0.0,
     }
+
+
+def uncompared_scores(con: duckdb.DuckDBPyConnection, table: str, model: ModelFile) -> tuple[int, int]:
+    """Score every true pair (blocked on the truth) and count those that blocking did not
+    compare (not in ``nwd_blocked``) which the model would link, and send to review."""
+    con.execute(f"CREATE TABLE nwd_truthful AS SELECT p.*, t.person AS nwd_person FROM {table} p "
+                "JOIN truth t USING (unique_id)")
+    settings = {**model.splink, "retain_matching_columns": False, "blocking_rules_to_generate_predictions": [
+        {"blocking_rule": "l.nwd_person = r.nwd_person", "sql_dialect": "duckdb"}]}
+    linker = Linker(DuckDBAPI(connection=con).register("nwd_truthful"), settings, log_level=logging.WARNING)
+    scored = linker.inference.predict(threshold_match_probability=model.thresholds.review, warning_mode="never")
+    linked, review = con.execute(
+        f"SELECT count(*) FILTER (WHERE s.match_probability >= ?), count(*) FILTER (WHERE s.match_probability < ?) "
+        f"FROM {scored.physical_name} s ANTI JOIN nwd_blocked b "
+        "ON b.unique_id_l = s.unique_id_l AND b.unique_id_r = s.unique_id_r",
+        [model.thresholds.link, model.thresholds.link]).fetchall()[0]
+    return int(linked), int(review)
 
 
 def main() -> None:
@@ -134,7 +163,7 @@ def main() -> None:
             print(f"encoded at the 'agency' in {time.perf_counter() - mark:.1f} s (not counted below)")
         header = (f"{'model':<12} {'wall s':>7} {'train':>6} {'link':>6} {'peak MiB':>9} {'pairs/rec':>9} "
                   f"{'blk rec':>7} {'P@link':>7} {'R@link':>7} {'F1@link':>7} {'best F1':>7} {'at':>6} "
-                  f"{'cP':>6} {'cR':>6} {'cF1':>6} {'B3 F1':>6} {'exact':>6}")
+                  f"{'cP':>6} {'cR':>6} {'cF1':>6} {'B3 F1':>6} {'exact':>6} {'unc>L':>6} {'unc>R':>6}")
         print(header)
         for kind in kinds:
             out = subprocess.run([sys.executable, __file__, "--one", kind, "--data", str(data), "--memory-limit",
@@ -144,7 +173,8 @@ def main() -> None:
                   f"{r['pairs_per_record']:>9.1f} {r['blocking_recall']:>7.4f} {r['precision']:>7.4f} "
                   f"{r['recall']:>7.4f} {r['f1']:>7.4f} {r['best_f1']:>7.4f} {r['best_at']:>6.3f} "
                   f"{r['cluster_precision']:>6.4f} {r['cluster_recall']:>6.4f} {r['cluster_f1']:>6.4f} "
-                  f"{r['b3_f1']:>6.4f} {r['exact_clusters']:>6.3f}", flush=True)
+                  f"{r['b3_f1']:>6.4f} {r['exact_clusters']:>6.3f} {r['uncompared_link']:>6.4f} "
+                  f"{r['uncompared_review']:>6.4f}", flush=True)
 
 
 if __name__ == "__main__":

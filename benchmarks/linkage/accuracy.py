@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import resource
 import secrets
 import subprocess
@@ -37,11 +36,10 @@ import time
 from pathlib import Path
 
 import duckdb
-from splink import DuckDBAPI, Linker
 
 from nowrongdoor.identity import features
 from nowrongdoor.identity.encoded import encode_prepared, load_encoded
-from nowrongdoor.identity.model import ModelFile, link, train
+from nowrongdoor.identity.model import ModelFile, _linker, link, train
 from nowrongdoor.synth.people import write_population
 
 
@@ -122,7 +120,7 @@ def uncompared_scores(con: duckdb.DuckDBPyConnection, table: str, model: ModelFi
                 "JOIN truth t USING (unique_id)")
     settings = {**model.splink, "retain_matching_columns": False, "blocking_rules_to_generate_predictions": [
         {"blocking_rule": "l.nwd_person = r.nwd_person", "sql_dialect": "duckdb"}]}
-    linker = Linker(DuckDBAPI(connection=con).register("nwd_truthful"), settings, log_level=logging.WARNING)
+    linker = _linker(con, "nwd_truthful", settings)
     scored = linker.inference.predict(threshold_match_probability=model.thresholds.review, warning_mode="never")
     linked, review = con.execute(
         f"SELECT count(*) FILTER (WHERE s.match_probability >= ?), count(*) FILTER (WHERE s.match_probability < ?) "
